@@ -1,0 +1,5 @@
+import { loadStackConfig } from "./config";
+
+const config = loadStackConfig();
+
+export const environment = config.environment;
