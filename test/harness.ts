@@ -64,6 +64,8 @@ export interface RunOptions {
     overrides?: Record<string, unknown>;
     /** Preview (default): provider outputs stay unknown, as in `pulumi preview`. Otherwise mocks return fake outputs. */
     preview?: boolean;
+    /** The program module to evaluate; defaults to the project's index.ts. */
+    program?: string;
 }
 
 export interface ProgramRun {
@@ -147,11 +149,11 @@ export function configValue<T = any>(source: StackConfigSource, key: string): T 
 }
 
 /** Forgets the project's own modules so the program is evaluated afresh. */
-function clearProjectModules(): void {
+function clearProjectModules(program: string): void {
+    const keep = [`${path.sep}node_modules${path.sep}`, `${path.sep}tools${path.sep}`, path.join(ROOT, "test") + path.sep];
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(ROOT + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`)) {
-            delete require.cache[id];
-        }
+        const programModule = id.startsWith(ROOT + path.sep) && !keep.some((k) => id.includes(k));
+        if (programModule || id === program) delete require.cache[id];
     }
 }
 
@@ -217,7 +219,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
         registerResourceOutputs(req, callback);
     };
 
-    clearProjectModules();
+    clearProjectModules(opts.program ?? PROGRAM);
     let failure: unknown;
     // A program that throws rejects promises the runtime never awaits (the stack's data); they
     // belong to this run's failure, not to the process.
@@ -227,8 +229,9 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     process.on("unhandledRejection", onUnhandled);
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
-            const program = require(PROGRAM);
-            return program;
+            // The program is loaded the way the Node.js language host loads it.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(opts.program ?? PROGRAM);
         });
     } catch (e) {
         failure = e;
@@ -244,7 +247,9 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     return { stack: opts.stack, preview, source, resources, outputs };
 }
 
+/** `waitForRPCs` is internal to the SDK (left out of its typings); the language host uses it the same way. */
 function settings(): { waitForRPCs(): Promise<void> } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@pulumi/pulumi/runtime/settings");
 }
 

@@ -1,0 +1,190 @@
+import * as assert from "node:assert/strict";
+import { parseStackConfig, StackConfigError, splitImage } from "../config";
+import { configValue, readStackConfig, runProgram, ProgramError, StackConfigSource, withOverrides } from "./harness";
+
+const prod = readStackConfig("prod");
+const staging = readStackConfig("staging");
+
+/** Parses a config source and returns the problems it is rejected with (none when it parses). */
+function problems(source: StackConfigSource, stack = "prod"): { key: string; message: string }[] {
+    try {
+        parseStackConfig(source.config, stack);
+        return [];
+    } catch (e) {
+        assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${e}`);
+        return e.problems;
+    }
+}
+
+/** Prod config with one service's settings patched. */
+function withService(patch: (s: any) => void, source = prod): StackConfigSource {
+    const services = structuredClone(configValue(source, "services"));
+    patch(services["auth-service"]);
+    return withOverrides(source, { services });
+}
+
+function expectProblem(source: StackConfigSource, key: string, message: RegExp, stack = "prod"): void {
+    const found = problems(source, stack);
+    const match = found.find((p) => p.key === key);
+    assert.ok(match, `expected a problem for ${key}; got ${JSON.stringify(found)}`);
+    assert.match(match.message, message);
+}
+
+describe("stack config", () => {
+    describe("the shipped stacks", () => {
+        it("staging loads: 2 zones, single-AZ database without replicas", () => {
+            const c = parseStackConfig(staging.config, "staging");
+            assert.equal(c.environment, "staging");
+            assert.equal(c.availabilityZones.length, 2);
+            assert.equal(c.database.multiAz, false);
+            assert.equal(c.database.readReplicas, 0);
+            assert.deepEqual(
+                c.services.map((s) => s.name),
+                ["auth-service", "user-service", "org-service"],
+            );
+        });
+
+        it("prod loads: 3 zones, multi-AZ with read replicas, 5 replicas, HPA 5–50 at 70% CPU", () => {
+            const c = parseStackConfig(prod.config, "prod");
+            assert.equal(c.environment, "prod");
+            assert.equal(c.availabilityZones.length, 3);
+            assert.equal(c.database.multiAz, true);
+            assert.ok(c.database.readReplicas >= 1);
+            assert.ok(c.database.backupRetentionDays >= 7);
+            for (const s of c.services) {
+                assert.equal(s[s.live].replicas, 5, s.name);
+                assert.deepEqual(s.autoscaling, { minReplicas: 5, maxReplicas: 50, targetCpuUtilization: 70 });
+            }
+            assert.equal(c.release.hotfix, false);
+        });
+
+        it("neither stack file holds a plaintext secret", () => {
+            for (const source of [prod, staging]) {
+                const text = JSON.stringify(source.config);
+                assert.doesNotMatch(text, /password|secret_key|:\/\/[^/\s"]+:[^@\s"]+@/i, source.file);
+            }
+        });
+    });
+
+    describe("rejects mistakes with the key, the bad value and what is allowed", () => {
+        it("a wrong type", () => {
+            const cluster = { ...configValue(prod, "cluster"), nodeMinSize: "three" };
+            expectProblem(withOverrides(prod, { cluster }), "cluster.nodeMinSize", /expected an integer from 1 to 100, got "three"/);
+        });
+
+        it("a value out of range", () => {
+            const database = { ...configValue(prod, "database"), backupRetentionDays: 40 };
+            expectProblem(withOverrides(prod, { database }), "database.backupRetentionDays", /40 is out of range; allowed: 7 to 35/);
+        });
+
+        it("prod's backup retention below 7 days", () => {
+            const database = { ...configValue(prod, "database"), backupRetentionDays: 3 };
+            expectProblem(withOverrides(prod, { database }), "database.backupRetentionDays", /3 is out of range; allowed: 7 to 35/);
+        });
+
+        it("a color that is not blue or green", () => {
+            expectProblem(
+                withService((s) => (s.live = "purple")),
+                "services.auth-service.live",
+                /"purple" is not allowed; allowed: blue \| green/,
+            );
+        });
+
+        it("an image version tagged latest", () => {
+            expectProblem(
+                withService((s) => (s.green.version = "latest")),
+                "services.auth-service.green.version",
+                /"latest" is not a release; pin a version tag/,
+            );
+        });
+
+        it("a service image that carries its own tag", () => {
+            expectProblem(
+                withService((s) => (s.image = `${s.image}:latest`)),
+                "services.auth-service.image",
+                /must be a repository without tag or digest/,
+            );
+        });
+
+        it("an untagged or latest migration image", () => {
+            const migrations = [{ release: "1.2.3", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-platform/migrations" }];
+            expectProblem(withOverrides(prod, { migrations }), "migrations[0].image", /is untagged; pin a version tag/);
+            const latest = [{ release: "1.2.3", image: "registry.example.com/migrations:latest" }];
+            expectProblem(withOverrides(prod, { migrations: latest }), "migrations[0].image", /is tagged latest/);
+        });
+
+        it("a missing required key", () => {
+            expectProblem(withOverrides(prod, { owner: undefined }), "owner", /expected a non-empty string, got nothing \(the key is missing\)/);
+            expectProblem(withOverrides(prod, { services: undefined }), "services", /expected an object, got nothing/);
+        });
+
+        it("a likely typo of a known key, at the top level and nested", () => {
+            const top = withOverrides(prod, { servces: { x: 1 } });
+            expectProblem(top, "release-platform:servces", /unknown key; did you mean 'release-platform:services'\?/);
+            const nested = withService((s) => {
+                s.autoscalling = s.autoscaling;
+            });
+            expectProblem(nested, "services.auth-service.autoscalling", /did you mean 'services.auth-service.autoscaling'\?/);
+        });
+
+        it("too few availability zones for prod", () => {
+            expectProblem(withOverrides(prod, { availabilityZones: ["us-east-1a", "us-east-1b"] }), "availabilityZones", /prod needs 3 to 6 zones, got 2/);
+        });
+
+        it("a Kubernetes version that is not pinned or too old", () => {
+            const cluster = { ...configValue(prod, "cluster"), kubernetesVersion: "1.25" };
+            expectProblem(withOverrides(prod, { cluster }), "cluster.kubernetesVersion", /too old; allowed: "1.28" or newer/);
+            const unpinned = { ...configValue(prod, "cluster"), kubernetesVersion: "latest" };
+            expectProblem(withOverrides(prod, { cluster: unpinned }), "cluster.kubernetesVersion", /"latest" is not valid/);
+        });
+
+        it("a prod database without read replicas", () => {
+            const database = { ...configValue(prod, "database"), readReplicas: 0 };
+            expectProblem(withOverrides(prod, { database }), "database.readReplicas", /prod has read replicas/);
+        });
+
+        it("routing live traffic to a color with 0 replicas", () => {
+            expectProblem(
+                withService((s) => {
+                    s.live = "green";
+                    s.green.replicas = 0;
+                }),
+                "services.auth-service.green.replicas",
+                /the live color green has 0 replicas/,
+            );
+        });
+
+        it("reports several mistakes together", () => {
+            const source = withOverrides(withService((s) => (s.live = "purple")), { environment: "dev", owner: undefined });
+            const found = problems(source);
+            assert.deepEqual(
+                found.map((p) => p.key).sort(),
+                ["environment", "owner", "services.auth-service.live"],
+            );
+        });
+    });
+
+    describe("a bad stack config never reaches the cloud", () => {
+        it("fails the program before any resource but the root stack is registered", async () => {
+            const source = withService((s) => (s.blue.version = "latest"));
+            await assert.rejects(runProgram({ stack: "prod", source }), (e: unknown) => {
+                assert.ok(e instanceof ProgramError);
+                assert.ok(e.cause instanceof StackConfigError, String(e.cause));
+                assert.match(e.message, /services\.auth-service\.blue\.version/);
+                assert.deepEqual(
+                    e.resources.map((r) => r.type),
+                    ["pulumi:pulumi:Stack"],
+                );
+                return true;
+            });
+        });
+    });
+
+    describe("image references", () => {
+        it("splits registry ports, tags and digests", () => {
+            assert.deepEqual(splitImage("registry:5000/team/app:1.2.3"), { repository: "registry:5000/team/app", tag: "1.2.3", digest: undefined });
+            assert.deepEqual(splitImage("registry:5000/team/app"), { repository: "registry:5000/team/app", tag: undefined, digest: undefined });
+            assert.equal(splitImage("app@sha256:abc").digest, "sha256:abc");
+        });
+    });
+});

@@ -1,0 +1,82 @@
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { byName, isSecretValue, runProgram, ProgramRun, UNKNOWN, readStackConfig, withOverrides, configValue } from "./harness";
+
+const FIXTURE = path.join(__dirname, "fixtures", "edges.ts");
+
+describe("offline harness", () => {
+    let preview: ProgramRun;
+    let up: ProgramRun;
+
+    before(async () => {
+        preview = await runProgram({ stack: "staging", program: FIXTURE });
+        up = await runProgram({ stack: "staging", program: FIXTURE, preview: false });
+    });
+
+    it("records the root stack and qualifies child URNs the way the engine does", () => {
+        const stack = preview.resources[0];
+        assert.equal(stack.type, "pulumi:pulumi:Stack");
+        const pair = byName(preview, "fixture:index:Pair", "pair");
+        assert.equal(pair.urn, "urn:pulumi:staging::release-platform::fixture:index:Pair::pair");
+        assert.equal(pair.parent, stack.urn);
+        const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");
+        assert.equal(second.urn, "urn:pulumi:staging::release-platform::fixture:index:Pair$random:index/randomPet:RandomPet::pair-second");
+    });
+
+    it("records parent, explicit and implicit dependencies and property dependencies", () => {
+        const pair = byName(preview, "fixture:index:Pair", "pair");
+        const first = byName(preview, "random:index/randomPet:RandomPet", "pair-first");
+        const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");
+        assert.equal(first.parent, pair.urn);
+        assert.equal(second.parent, pair.urn);
+        assert.deepEqual(second.dependencies, [first.urn]);
+        assert.deepEqual(second.propertyDependencies.prefix, [first.urn]);
+        assert.deepEqual(first.dependencies, []);
+    });
+
+    it("records resource options", () => {
+        const first = byName(preview, "random:index/randomPet:RandomPet", "pair-first");
+        const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");
+        assert.equal(first.protect, true);
+        assert.equal(first.retainOnDelete, false);
+        assert.equal(second.retainOnDelete, true);
+        assert.deepEqual(second.ignoreChanges, ["length"]);
+    });
+
+    it("leaves provider outputs unknown in preview and fills them when not previewing", () => {
+        const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");
+        assert.equal(second.inputs.prefix, UNKNOWN);
+        const secondUp = byName(up, "random:index/randomPet:RandomPet", "pair-second");
+        assert.equal(secondUp.inputs.prefix, "pair-first-id");
+    });
+
+    it("keeps secret outputs wrapped as secrets", () => {
+        assert.ok(isSecretValue(up.outputs.secret), `expected a secret, got ${JSON.stringify(up.outputs.secret)}`);
+    });
+
+    it("reads a stack file into the CLI's config map and applies overrides", () => {
+        const source = readStackConfig("prod");
+        assert.equal(source.config["release-platform:environment"], "prod");
+        assert.equal(source.config["aws:region"], "us-east-1");
+        assert.equal(configValue<string[]>(source, "availabilityZones").length, 3);
+        const patched = withOverrides(source, { maintenance: true, release: undefined });
+        assert.equal(patched.config["release-platform:maintenance"], "true");
+        assert.equal(patched.config["release-platform:release"], undefined);
+        assert.equal(source.config["release-platform:maintenance"], "false");
+    });
+
+    it("turns secure: values into placeholders, listed as such", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-")), "Pulumi.x.yaml");
+        fs.writeFileSync(file, "config:\n  release-platform:redisUrl:\n    secure: v1:abc\n  owner: me\n");
+        const source = readStackConfig("x", file);
+        assert.deepEqual(source.placeholders, ["release-platform:redisUrl"]);
+        assert.deepEqual(source.secretKeys, ["release-platform:redisUrl"]);
+        assert.equal(source.config["release-platform:owner"], "me");
+    });
+
+    it("rejects an unknown stack with the file it looked for", () => {
+        assert.throws(() => readStackConfig("nope"), /Pulumi\.nope\.yaml does not exist/);
+    });
+});
