@@ -7,6 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT = "release-platform";
 
+/** Stands in for a `secure:` value that can't be decrypted offline; format checks skip it. */
+export const OFFLINE_SECRET_PLACEHOLDER = "[secret: not decrypted offline]";
+
 export const COLORS = ["blue", "green"] as const;
 export type Color = (typeof COLORS)[number];
 export const ENVIRONMENTS = ["staging", "prod"] as const;
@@ -685,7 +688,7 @@ export function parseStackConfig(raw: Record<string, string>, stack: string, sou
     const smokeTestImage = c.pinnedImage("smokeTestImage", own.smokeTestImage ?? "curlimages/curl:8.11.1");
     const maintenanceImage = c.pinnedImage("maintenanceImage", own.maintenanceImage ?? "nginxinc/nginx-unprivileged:1.27.3-alpine");
     const redisUrl = own.redisUrl;
-    if (redisUrl !== undefined) {
+    if (redisUrl !== undefined && redisUrl !== OFFLINE_SECRET_PLACEHOLDER) {
         c.string("redisUrl", redisUrl, { pattern: /^rediss?:\/\/\S+$/, allowed: "a redis:// or rediss:// URL" });
     }
     if (database?.restoreFromSnapshot && migrations?.length) {

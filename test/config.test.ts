@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { parseStackConfig, StackConfigError, splitImage } from "../config";
-import { configValue, readStackConfig, runProgram, ProgramError, StackConfigSource, withOverrides } from "./harness";
+import { configValue, readStackConfig, runProgram, ProgramError, SECRET_PLACEHOLDER, StackConfigSource, withOverrides } from "./harness";
 
 const prod = readStackConfig("prod");
 const staging = readStackConfig("staging");
@@ -177,6 +177,17 @@ describe("stack config", () => {
                 );
                 return true;
             });
+        });
+    });
+
+    describe("secrets", () => {
+        it("accepts a redisUrl that is a secure: value not decrypted offline", () => {
+            const source = withOverrides(prod, { redisUrl: SECRET_PLACEHOLDER });
+            assert.equal(parseStackConfig(source.config, "prod").hasRedisUrl, true);
+        });
+
+        it("rejects a redisUrl that is not a redis URL", () => {
+            expectProblem(withOverrides(prod, { redisUrl: "http://cache" }), "redisUrl", /allowed: a redis:\/\/ or rediss:\/\/ URL/);
         });
     });
 

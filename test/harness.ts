@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../config";
+import { OFFLINE_SECRET_PLACEHOLDER, PROJECT } from "../config";
 import { computedOutputs } from "./fakeOutputs";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -22,7 +22,7 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
 /** Stands in for a `secure:` value that can't be decrypted offline. */
-export const SECRET_PLACEHOLDER = "[secret: not decrypted offline]";
+export const SECRET_PLACEHOLDER = OFFLINE_SECRET_PLACEHOLDER;
 
 export interface RecordedResource {
     urn: string;

@@ -1,0 +1,34 @@
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { PROJECT, TOP_LEVEL_KEYS } from "../config";
+import { ROOT } from "./harness";
+
+const SIMPLE_TYPES = ["string", "integer", "boolean", "array"];
+
+describe("Pulumi.yaml", () => {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
+
+    it("names the project and the nodejs runtime", () => {
+        assert.equal(project.name, PROJECT);
+        assert.equal(project.runtime.name, "nodejs");
+        assert.ok(project.description);
+    });
+
+    it("declares every key the program reads, with a description, and nothing else", () => {
+        const declared = Object.keys(project.config).map((k) => k.replace(`${PROJECT}:`, ""));
+        assert.deepEqual([...declared].sort(), [...TOP_LEVEL_KEYS].sort());
+        for (const [key, decl] of Object.entries<any>(project.config)) {
+            assert.ok(decl.description, `${key} has no description`);
+        }
+    });
+
+    it("uses only the types Pulumi's project schema knows, with items for arrays", () => {
+        for (const [key, decl] of Object.entries<any>(project.config)) {
+            if (decl.type === undefined) continue;
+            assert.ok(SIMPLE_TYPES.includes(decl.type), `${key}: type ${decl.type}`);
+            if (decl.type === "array") assert.ok(decl.items?.type, `${key}: an array needs items`);
+        }
+    });
+});
