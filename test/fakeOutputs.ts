@@ -19,7 +19,15 @@ const byType: Record<string, (name: string, inputs: any) => Outputs> = {
     },
     "aws:rds/snapshot:Snapshot": (name, inputs) => ({ dbSnapshotArn: `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:${inputs.dbSnapshotIdentifier ?? name}` }),
     "aws:ec2/securityGroup:SecurityGroup": (name) => ({ id: `sg-${name}` }),
+    "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: fakePassword(name, inputs.length ?? 16) }),
 };
+
+/** The `result` a RandomPassword named `name` gets in non-preview runs: deterministic, so tests can search for it. */
+export function fakePassword(name: string, length = 32): string {
+    const seed = `Pw0${name.replace(/[^A-Za-z0-9]/g, "")}Zq9`;
+    return seed.repeat(Math.ceil(length / seed.length)).slice(0, length);
+}
 
 export function computedOutputs(type: string, name: string, inputs: any): Outputs {
     const generic: Outputs = {

@@ -150,7 +150,8 @@ export function configValue<T = any>(source: StackConfigSource, key: string): T 
 
 /** Forgets the project's own modules so the program is evaluated afresh. */
 function clearProjectModules(program: string): void {
-    const keep = [`${path.sep}node_modules${path.sep}`, `${path.sep}tools${path.sep}`, path.join(ROOT, "test") + path.sep];
+    // config.ts is pure and stays loaded, so callers can test `instanceof StackConfigError`.
+    const keep = [`${path.sep}node_modules${path.sep}`, `${path.sep}tools${path.sep}`, path.join(ROOT, "test") + path.sep, path.join(ROOT, "config.ts")];
     for (const id of Object.keys(require.cache)) {
         const programModule = id.startsWith(ROOT + path.sep) && !keep.some((k) => id.includes(k));
         if (programModule || id === program) delete require.cache[id];

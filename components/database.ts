@@ -1,0 +1,338 @@
+// RDS PostgreSQL: primary, read replicas, pre-migration snapshots, restore from a snapshot
+// (runbook 001, "Option 3: Database Rollback"), the master secret and alarms.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import { DatabaseConfig, Environment } from "../config";
+import { releaseSlug, Tags, withName } from "./tags";
+
+export interface DatabaseArgs {
+    environment: Environment;
+    database: DatabaseConfig;
+    vpcId: pulumi.Input<string>;
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** The only security groups admitted on the PostgreSQL port (the EKS nodes). */
+    allowedSecurityGroupIds: pulumi.Input<string>[];
+    /** Releases that get a snapshot of the primary before their migrations run. */
+    snapshotReleases: string[];
+    tags: Tags;
+}
+
+export const POSTGRES_PORT = 5432;
+export const CPU_ALARM_PERCENT = 80;
+export const FREE_STORAGE_ALARM_FRACTION = 0.1;
+export const REPLICA_LAG_ALARM_SECONDS = 30;
+
+/** `prod-db` + `1.2.3` → `prod-db-snapshot-1-2-3` (docs/conventions.md). */
+export function snapshotIdentifier(identifier: string, release: string): string {
+    return `${identifier}-snapshot-${releaseSlug(release)}`;
+}
+
+/** The instance created from `restoreFromSnapshot`, next to the original. */
+export function restoredIdentifier(identifier: string): string {
+    return `${identifier}-restore`;
+}
+
+/** Settings every instance shares, primary or not. */
+interface InstanceBase {
+    parameterGroup: aws.rds.ParameterGroup;
+    securityGroup: aws.ec2.SecurityGroup;
+    key: aws.kms.Key;
+}
+
+export class Database extends pulumi.ComponentResource {
+    /** Identifier of the primary (the instance snapshots are taken of). */
+    readonly identifier: pulumi.Output<string>;
+    /** `host:port` of the instance the services use: the restored one while restoring. */
+    readonly endpoint: pulumi.Output<string>;
+    readonly address: pulumi.Output<string>;
+    readonly port: pulumi.Output<number>;
+    readonly replicaEndpoints: pulumi.Output<string[]>;
+    readonly masterSecretArn: pulumi.Output<string>;
+    /** Secret: `postgresql://user:password@host:port/db?sslmode=require` of the instance the services use. */
+    readonly connectionUrl: pulumi.Output<string>;
+    /** Release → RDS snapshot identifier. */
+    readonly snapshotIds: pulumi.Output<Record<string, string>>;
+
+    private readonly snapshots = new Map<string, aws.rds.Snapshot>();
+    private readonly tags: Tags;
+    private readonly config: DatabaseConfig;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("release-platform:aws:Database", name, {}, opts);
+        this.tags = args.tags;
+        this.config = args.database;
+
+        const base: InstanceBase = {
+            key: this.storageKey(name),
+            parameterGroup: this.parameterGroup(name),
+            securityGroup: this.securityGroup(name, args.vpcId, args.allowedSecurityGroupIds),
+        };
+        const subnetGroup = new aws.rds.SubnetGroup(
+            `${name}-subnets`,
+            { subnetIds: args.privateSubnetIds, description: `${this.config.identifier} private subnets`, tags: this.named("subnets") },
+            { parent: this },
+        );
+        const password = pulumi.secret(
+            new random.RandomPassword(`${name}-master-password`, { length: 32, special: false }, { parent: this }).result,
+        );
+
+        const primary = this.primary(name, base, subnetGroup, password);
+        const replicas = Array.from({ length: this.config.readReplicas }, (_, i) => this.replica(name, i + 1, base, primary));
+        const restored = this.config.restoreFromSnapshot
+            ? this.restore(name, this.config.restoreFromSnapshot, base, subnetGroup, password)
+            : undefined;
+        const active = restored ?? primary;
+        args.snapshotReleases.forEach((release) => this.snapshot(name, release, primary));
+
+        this.identifier = primary.identifier;
+        this.endpoint = active.endpoint;
+        this.address = active.address;
+        this.port = active.port;
+        this.replicaEndpoints = pulumi.output(replicas.map((r) => r.endpoint));
+        this.connectionUrl = pulumi.secret(
+            pulumi.interpolate`postgresql://${this.config.username}:${password}@${active.address}:${active.port}/${this.config.dbName}?sslmode=require`,
+        );
+        this.masterSecretArn = this.masterSecret(name, base.key, active, password).arn;
+        this.snapshotIds = pulumi.output(
+            Object.fromEntries([...this.snapshots].map(([release, snapshot]) => [release, snapshot.dbSnapshotIdentifier])),
+        );
+        this.alarms(name, active, replicas);
+
+        this.registerOutputs({
+            identifier: this.identifier,
+            endpoint: this.endpoint,
+            port: this.port,
+            replicaEndpoints: this.replicaEndpoints,
+            masterSecretArn: this.masterSecretArn,
+            connectionUrl: this.connectionUrl,
+            snapshotIds: this.snapshotIds,
+        });
+    }
+
+    /** The pre-migration snapshot of a release; migrations `dependsOn` it. */
+    snapshotFor(release: string): aws.rds.Snapshot {
+        const snapshot = this.snapshots.get(release);
+        if (!snapshot) {
+            throw new Error(`no pre-migration snapshot for release ${release}; snapshots exist for: ${[...this.snapshots.keys()].join(", ") || "none"}`);
+        }
+        return snapshot;
+    }
+
+    private named(suffix: string): Tags {
+        return withName(this.tags, `${this.config.identifier}-${suffix}`);
+    }
+
+    private storageKey(name: string): aws.kms.Key {
+        return new aws.kms.Key(
+            `${name}-storage`,
+            { description: `${this.config.identifier} storage, performance insights and master secret`, enableKeyRotation: true, deletionWindowInDays: 30, tags: this.named("storage") },
+            { parent: this },
+        );
+    }
+
+    private parameterGroup(name: string): aws.rds.ParameterGroup {
+        const major = this.config.engineVersion.split(".")[0];
+        return new aws.rds.ParameterGroup(
+            `${name}-postgres${major}`,
+            {
+                family: `postgres${major}`,
+                description: `${this.config.identifier} PostgreSQL ${major}`,
+                parameters: [
+                    { name: "rds.force_ssl", value: "1" },
+                    { name: "log_connections", value: "1" },
+                    { name: "log_disconnections", value: "1" },
+                    { name: "log_min_duration_statement", value: "1000" },
+                    { name: "log_lock_waits", value: "1" },
+                ],
+                tags: this.named(`postgres${major}`),
+            },
+            { parent: this },
+        );
+    }
+
+    /** No CIDR rule at all: only the given security groups reach PostgreSQL. */
+    private securityGroup(name: string, vpcId: pulumi.Input<string>, allowed: pulumi.Input<string>[]): aws.ec2.SecurityGroup {
+        const group = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            { vpcId, description: `${this.config.identifier} PostgreSQL`, tags: this.named("sg") },
+            { parent: this },
+        );
+        allowed.forEach(
+            (referencedSecurityGroupId, i) =>
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-postgres-from-${i}`,
+                    {
+                        securityGroupId: group.id,
+                        referencedSecurityGroupId,
+                        ipProtocol: "tcp",
+                        fromPort: POSTGRES_PORT,
+                        toPort: POSTGRES_PORT,
+                        description: "PostgreSQL from the EKS nodes",
+                        tags: this.named(`postgres-from-${i}`),
+                    },
+                    { parent: this },
+                ),
+        );
+        return group;
+    }
+
+    /** Protections shared by the primary, the replicas and a restored instance. */
+    private protectedSettings(base: InstanceBase): aws.rds.InstanceArgs {
+        return {
+            instanceClass: this.config.instanceClass,
+            storageEncrypted: true,
+            kmsKeyId: base.key.arn,
+            publiclyAccessible: false,
+            deletionProtection: true,
+            performanceInsightsEnabled: true,
+            performanceInsightsKmsKeyId: base.key.arn,
+            copyTagsToSnapshot: true,
+            autoMinorVersionUpgrade: true,
+            parameterGroupName: base.parameterGroup.name,
+            vpcSecurityGroupIds: [base.securityGroup.id],
+            port: POSTGRES_PORT,
+            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        };
+    }
+
+    /** What a writable instance (primary or restored) adds: storage, backups, a final snapshot. */
+    private writableSettings(base: InstanceBase, identifier: string, subnetGroup: aws.rds.SubnetGroup, password: pulumi.Output<string>): aws.rds.InstanceArgs {
+        return {
+            ...this.protectedSettings(base),
+            identifier,
+            engine: "postgres",
+            engineVersion: this.config.engineVersion,
+            allocatedStorage: this.config.allocatedStorage,
+            maxAllocatedStorage: this.config.maxAllocatedStorage,
+            storageType: "gp3",
+            dbSubnetGroupName: subnetGroup.name,
+            password,
+            multiAz: this.config.multiAz,
+            backupRetentionPeriod: this.config.backupRetentionDays,
+            skipFinalSnapshot: false,
+            finalSnapshotIdentifier: `${identifier}-final`,
+            tags: withName(this.tags, identifier),
+        };
+    }
+
+    private primary(name: string, base: InstanceBase, subnetGroup: aws.rds.SubnetGroup, password: pulumi.Output<string>): aws.rds.Instance {
+        return new aws.rds.Instance(
+            `${name}-primary`,
+            {
+                ...this.writableSettings(base, this.config.identifier, subnetGroup, password),
+                dbName: this.config.dbName,
+                username: this.config.username,
+            },
+            { parent: this, protect: true },
+        );
+    }
+
+    /** A new instance next to the original; the database name and user come from the snapshot. */
+    private restore(name: string, snapshot: string, base: InstanceBase, subnetGroup: aws.rds.SubnetGroup, password: pulumi.Output<string>): aws.rds.Instance {
+        return new aws.rds.Instance(
+            `${name}-restore`,
+            { ...this.writableSettings(base, restoredIdentifier(this.config.identifier), subnetGroup, password), snapshotIdentifier: snapshot },
+            { parent: this, protect: true },
+        );
+    }
+
+    private replica(name: string, index: number, base: InstanceBase, primary: aws.rds.Instance): aws.rds.Instance {
+        const identifier = `${this.config.identifier}-replica-${index}`;
+        return new aws.rds.Instance(
+            `${name}-replica-${index}`,
+            {
+                ...this.protectedSettings(base),
+                identifier,
+                replicateSourceDb: primary.identifier,
+                // AWS refuses a final snapshot when deleting a replica; its data lives on the primary.
+                skipFinalSnapshot: true,
+                backupRetentionPeriod: 0,
+                tags: withName(this.tags, identifier),
+            },
+            { parent: this, protect: true },
+        );
+    }
+
+    /** Kept when the release leaves the config: a backup must outlive the code that made it. */
+    private snapshot(name: string, release: string, primary: aws.rds.Instance): void {
+        const id = snapshotIdentifier(this.config.identifier, release);
+        const snapshot = new aws.rds.Snapshot(
+            `${name}-snapshot-${releaseSlug(release)}`,
+            { dbInstanceIdentifier: primary.identifier, dbSnapshotIdentifier: id, tags: { ...withName(this.tags, id), release } },
+            { parent: this, retainOnDelete: true },
+        );
+        this.snapshots.set(release, snapshot);
+    }
+
+    private masterSecret(name: string, key: aws.kms.Key, active: aws.rds.Instance, password: pulumi.Output<string>): aws.secretsmanager.Secret {
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-master`,
+            { name: `${this.config.identifier}/master`, description: `${this.config.identifier} master user`, kmsKeyId: key.arn, recoveryWindowInDays: 30, tags: this.named("master") },
+            { parent: this },
+        );
+        new aws.secretsmanager.SecretVersion(
+            `${name}-master`,
+            {
+                secretId: secret.id,
+                secretString: pulumi.secret(
+                    pulumi.jsonStringify({
+                        engine: "postgres",
+                        username: this.config.username,
+                        password,
+                        host: active.address,
+                        port: active.port,
+                        dbname: this.config.dbName,
+                    }),
+                ),
+            },
+            { parent: this },
+        );
+        return secret;
+    }
+
+    private alarms(name: string, active: aws.rds.Instance, replicas: aws.rds.Instance[]): void {
+        const freeStorageBytes = this.config.allocatedStorage * FREE_STORAGE_ALARM_FRACTION * 1024 ** 3;
+        this.alarm(name, "cpu", active, {
+            metricName: "CPUUtilization",
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: CPU_ALARM_PERCENT,
+            alarmDescription: `CPU above ${CPU_ALARM_PERCENT}% for 15 minutes`,
+        });
+        this.alarm(name, "free-storage", active, {
+            metricName: "FreeStorageSpace",
+            comparisonOperator: "LessThanThreshold",
+            threshold: freeStorageBytes,
+            alarmDescription: `free storage below ${FREE_STORAGE_ALARM_FRACTION * 100}% of the allocated ${this.config.allocatedStorage} GiB`,
+        });
+        replicas.forEach((replica, i) =>
+            this.alarm(name, `replica-${i + 1}-lag`, replica, {
+                metricName: "ReplicaLag",
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: REPLICA_LAG_ALARM_SECONDS,
+                alarmDescription: `replica lag above ${REPLICA_LAG_ALARM_SECONDS} s`,
+            }),
+        );
+    }
+
+    private alarm(
+        name: string,
+        suffix: string,
+        instance: aws.rds.Instance,
+        spec: { metricName: string; comparisonOperator: string; threshold: number; alarmDescription: string },
+    ): aws.cloudwatch.MetricAlarm {
+        return new aws.cloudwatch.MetricAlarm(
+            `${name}-${suffix}`,
+            {
+                ...spec,
+                namespace: "AWS/RDS",
+                dimensions: { DBInstanceIdentifier: instance.identifier },
+                statistic: "Average",
+                period: 300,
+                evaluationPeriods: 3,
+                tags: this.named(suffix),
+            },
+            { parent: this },
+        );
+    }
+}

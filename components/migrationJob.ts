@@ -1,0 +1,112 @@
+// The database migration of one release, as a Kubernetes Job that runs only after the
+// release's pre-migration snapshot exists (runbook 001, step 3).
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { MigrationConfig } from "../config";
+import { releaseSlug } from "./tags";
+
+export interface MigrationJobArgs {
+    migration: MigrationConfig;
+    /** Written to the `release-platform/database` annotation. */
+    databaseIdentifier: pulumi.Input<string>;
+    /** The release's pre-migration snapshot; the Job waits for it. */
+    snapshot: aws.rds.Snapshot;
+    namespace: pulumi.Input<string>;
+    /** Secret holding `DATABASE_URL`. */
+    secretName: pulumi.Input<string>;
+    provider: k8s.Provider;
+}
+
+export const MIGRATION_ROLE = "migration";
+export const MIGRATION_DEADLINE_SECONDS = 1800;
+// Long enough to read the logs after a failed release. If the Job is collected and the stack is
+// refreshed, the next update re-runs it; migrate:up is a no-op once applied.
+export const MIGRATION_TTL_SECONDS = 86400;
+const RUN_AS = 10001;
+
+export function migrationJobName(release: string): string {
+    return `migrate-${releaseSlug(release)}`;
+}
+
+export class MigrationJob extends pulumi.ComponentResource {
+    readonly release: string;
+    readonly job: k8s.batch.v1.Job;
+
+    constructor(name: string, args: MigrationJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("release-platform:kubernetes:MigrationJob", name, {}, opts);
+        this.release = args.migration.release;
+        const jobName = migrationJobName(this.release);
+        const labels = {
+            "release-platform/role": MIGRATION_ROLE,
+            "app.kubernetes.io/name": "migrations",
+            "app.kubernetes.io/instance": jobName,
+            "app.kubernetes.io/version": this.release,
+            "app.kubernetes.io/part-of": "release-platform",
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+
+        this.job = new k8s.batch.v1.Job(
+            `${name}-job`,
+            {
+                metadata: {
+                    name: jobName,
+                    namespace: args.namespace,
+                    labels,
+                    annotations: { "release-platform/database": args.databaseIdentifier },
+                },
+                spec: {
+                    backoffLimit: 0,
+                    activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
+                    ttlSecondsAfterFinished: MIGRATION_TTL_SECONDS,
+                    template: {
+                        metadata: { labels },
+                        spec: migrationPodSpec(args.migration, args.secretName),
+                    },
+                },
+            },
+            { parent: this, provider: args.provider, dependsOn: [args.snapshot] },
+        );
+        this.registerOutputs({ release: this.release, jobName: this.job.metadata.name });
+    }
+}
+
+function migrationPodSpec(migration: MigrationConfig, secretName: pulumi.Input<string>): k8s.types.input.core.v1.PodSpec {
+    return {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS,
+            runAsGroup: RUN_AS,
+            fsGroup: RUN_AS,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+            {
+                name: "migrate",
+                image: migration.image,
+                command: migration.command,
+                env: [
+                    { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: secretName, key: "DATABASE_URL" } } },
+                    // npm needs a writable home and cache; the root filesystem is read-only.
+                    { name: "HOME", value: "/tmp" },
+                    { name: "npm_config_cache", value: "/tmp/.npm" },
+                ],
+                resources: {
+                    requests: { cpu: "500m", memory: "512Mi" },
+                    limits: { cpu: "1000m", memory: "1Gi" },
+                },
+                securityContext: {
+                    runAsNonRoot: true,
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+        ],
+        volumes: [{ name: "tmp", emptyDir: {} }],
+    };
+}
