@@ -91,6 +91,7 @@ const traffic = new ReleaseTraffic("traffic", {
     maintenance: config.maintenance,
     databasePort: database.port,
     vpcCidr: config.vpcCidr,
+    tags,
     provider: cluster.provider,
 });
 

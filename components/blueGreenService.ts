@@ -1,0 +1,370 @@
+// One service deployed blue/green (runbook 000 "Blue-Green Deployment", runbook 004 steps 6–9):
+// a Deployment per color, a smoke-test Job per running color, and a live and a preview Service.
+//
+// Promote and rollback only change which color the live and preview Services select. Everything
+// else depends on (service, color, version, replicas) alone, so a switch never restarts a pod,
+// re-runs a Job or touches an autoscaler.
+//
+// The gate: the live Service depends on the smoke-test Job of the color it routes to. A color's Job
+// is created with its version, while that color is idle, and it tests through the preview Service
+// (which selects the idle color) after the color's rollout; a failing Job fails the update before
+// the live Service switches. The Job's spec never mentions the live color, so a later switch leaves
+// it alone. Deploy to the idle color and switch in separate updates (runbook order): a version
+// first rolled out on the color that is live in the same update is tested through the preview
+// Service too, i.e. against the other color.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { Color, COLORS, ColorConfig, Environment, idleColor, ServiceConfig } from "../config";
+import { AlertRules } from "./alertRules";
+import { MaintenancePage } from "./maintenancePage";
+import {
+    APP_RESOURCES,
+    containerSecurityContext,
+    imageRef,
+    livenessProbe,
+    MANAGED_BY,
+    PART_OF,
+    READINESS_PATH,
+    readinessProbe,
+    restrictedPodSpec,
+    tmpMount,
+    versionLabel,
+    versionSlug,
+    zoneSpread,
+} from "./podSpec";
+
+/** What this component needs of a MigrationJob. */
+export interface ReleaseMigration {
+    release: string;
+    job: k8s.batch.v1.Job;
+}
+
+export interface BlueGreenServiceArgs {
+    service: ServiceConfig;
+    environment: Environment;
+    namespace: pulumi.Input<string>;
+    /** The app Secret with `DATABASE_URL`, `JWT_SECRET` and, when configured, `REDIS_URL`. */
+    secretName: pulumi.Input<string>;
+    hasRedisUrl: boolean;
+    /** curl image (pinned) for the smoke tests. */
+    smokeTestImage: string;
+    /** When given, the live Service routes to the maintenance pods instead of a color. */
+    maintenancePage?: MaintenancePage;
+    /** A color whose version equals a migration's release starts only after that migration. */
+    migrations: ReleaseMigration[];
+    provider: k8s.Provider;
+}
+
+export type LiveTarget = Color | "maintenance";
+
+export const ROLE_LABEL = "release-platform/role";
+export const TARGET_SERVICE_ANNOTATION = "release-platform/target-service";
+/** Labels smoke-test pods with the service they test (the NetworkPolicies select on it). */
+export const SMOKE_TEST_OF_LABEL = "release-platform/smoke-test-of";
+export const SMOKE_TEST_ROLE = "smoke-test";
+/** UID of the `node` user in Node.js images. */
+const APP_UID = 1000;
+/** UID of `curl_user` in curlimages/curl. */
+const CURL_UID = 100;
+/** Long enough for kube-proxy on every node to drop a terminating pod before it gets SIGTERM. */
+const PRE_STOP_SLEEP_SECONDS = 15;
+/** The preStop sleep plus time for in-flight requests to finish after SIGTERM. */
+const TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + 30;
+
+export function deploymentName(service: string, color: Color): string {
+    return `${service}-${color}`;
+}
+
+export function previewServiceName(service: string): string {
+    return `${service}-preview`;
+}
+
+/** `<service>-smoke-<color>-<version with . → ->`, kept within the 63 characters a Job name may have. */
+export function smokeJobName(service: string, color: Color, version: string): string {
+    const prefix = `${service}-smoke-${color}-`;
+    return prefix + versionSlug(version, 63 - prefix.length);
+}
+
+export function colorSelector(service: string, color: Color): Record<string, string> {
+    return { app: service, color };
+}
+
+export class BlueGreenService extends pulumi.ComponentResource {
+    readonly serviceName: string;
+    readonly config: ServiceConfig;
+    readonly liveTarget: LiveTarget;
+    readonly deployments: Record<Color, k8s.apps.v1.Deployment>;
+    /** Per color with replicas > 0. */
+    readonly smokeTests: Partial<Record<Color, k8s.batch.v1.Job>> = {};
+    readonly liveService: k8s.core.v1.Service;
+    readonly previewService: k8s.core.v1.Service;
+
+    private readonly args: BlueGreenServiceArgs;
+
+    constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("release-platform:kubernetes:BlueGreenService", name, {}, opts);
+        this.args = args;
+        this.config = args.service;
+        this.serviceName = args.service.name;
+        this.liveTarget = args.maintenancePage ? "maintenance" : args.service.live;
+
+        this.deployments = { blue: this.colorDeployment("blue"), green: this.colorDeployment("green") };
+        this.previewService = this.service(previewServiceName(this.serviceName), "preview", "ClusterIP", colorSelector(this.serviceName, idleColor(this.config.live)));
+        for (const color of COLORS) {
+            const replicas = this.colorConfig(color).replicas;
+            if (replicas === 0) continue;
+            this.disruptionBudget(color);
+            if (replicas >= this.config.autoscaling.minReplicas) this.autoscaler(color, replicas);
+            this.smokeTests[color] = this.smokeTest(color);
+        }
+        this.liveService = this.createLiveService();
+        new AlertRules(`${name}-alerts`, { serviceName: this.serviceName, namespace: args.namespace, provider: args.provider }, { parent: this });
+
+        this.registerOutputs({
+            liveTarget: this.liveTarget,
+            liveServiceName: this.liveService.metadata.name,
+            previewServiceName: this.previewService.metadata.name,
+        });
+    }
+
+    private colorConfig(color: Color): ColorConfig {
+        return this.config[color];
+    }
+
+    private childOptions(extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+        return { parent: this, provider: this.args.provider, ...extra };
+    }
+
+    /** `app.kubernetes.io/*` labels (docs/conventions.md) plus the fixed `{app, color}` selector. */
+    private podLabels(color: Color): Record<string, string> {
+        return {
+            ...colorSelector(this.serviceName, color),
+            "app.kubernetes.io/name": this.serviceName,
+            "app.kubernetes.io/instance": deploymentName(this.serviceName, color),
+            "app.kubernetes.io/version": versionLabel(this.colorConfig(color).version),
+            "app.kubernetes.io/component": "api",
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+        };
+    }
+
+    private colorDeployment(color: Color): k8s.apps.v1.Deployment {
+        const name = deploymentName(this.serviceName, color);
+        const { replicas, version } = this.colorConfig(color);
+        const labels = this.podLabels(color);
+        const migrationJobs = this.args.migrations.filter((m) => m.release === version).map((m) => m.job);
+        return new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: {
+                    name,
+                    namespace: this.args.namespace,
+                    labels,
+                    // spec.replicas is set from config (scale-to-0 has to apply, so no ignoreChanges)
+                    // and the HPA's floor is that same number. Pulumi only sends it when this
+                    // Deployment's inputs change; if the HPA has scaled up meanwhile, the update
+                    // resets the color to its floor (the HPA scales it back) instead of failing on
+                    // the server-side-apply conflict with kube-controller-manager over spec.replicas.
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                spec: {
+                    replicas,
+                    revisionHistoryLimit: 5,
+                    selector: { matchLabels: colorSelector(this.serviceName, color) },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+                    template: {
+                        metadata: { labels },
+                        spec: restrictedPodSpec({
+                            runAsUser: APP_UID,
+                            terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+                            topologySpreadConstraints: zoneSpread(colorSelector(this.serviceName, color)),
+                            containers: [this.appContainer(version)],
+                        }),
+                    },
+                },
+            },
+            this.childOptions({ dependsOn: migrationJobs }),
+        );
+    }
+
+    private appContainer(version: string): k8s.types.input.core.v1.Container {
+        const port = this.config.port;
+        return {
+            name: this.serviceName,
+            image: imageRef(this.config.image, version),
+            imagePullPolicy: "IfNotPresent",
+            ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+            env: this.appEnv(),
+            resources: APP_RESOURCES,
+            livenessProbe: livenessProbe(port),
+            readinessProbe: readinessProbe(port),
+            lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SLEEP_SECONDS)] } } },
+            securityContext: containerSecurityContext(),
+            volumeMounts: [tmpMount],
+        };
+    }
+
+    /** Runbook 000 appendix A; secrets only by reference to the app Secret. */
+    private appEnv(): k8s.types.input.core.v1.EnvVar[] {
+        const secretKeys = ["DATABASE_URL", "JWT_SECRET", ...(this.args.hasRedisUrl ? ["REDIS_URL"] : [])];
+        return [
+            { name: "NODE_ENV", value: "production" },
+            { name: "LOG_LEVEL", value: "info" },
+            { name: "PORT", value: String(this.config.port) },
+            ...secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: this.args.secretName, key } } })),
+        ];
+    }
+
+    /** Always allows one eviction, so node drains proceed one pod at a time. */
+    private disruptionBudget(color: Color): k8s.policy.v1.PodDisruptionBudget {
+        const name = deploymentName(this.serviceName, color);
+        return new k8s.policy.v1.PodDisruptionBudget(
+            name,
+            {
+                metadata: { name, namespace: this.args.namespace, labels: this.podLabels(color) },
+                spec: { maxUnavailable: 1, selector: { matchLabels: colorSelector(this.serviceName, color) } },
+            },
+            this.childOptions(),
+        );
+    }
+
+    /**
+     * Every color that could serve (config.ts only lets a color with at least
+     * autoscaling.minReplicas go live) autoscales from its configured replicas, so a switch needs
+     * no autoscaler change and the HPA never undercuts the Deployment's replicas.
+     */
+    private autoscaler(color: Color, replicas: number): k8s.autoscaling.v2.HorizontalPodAutoscaler {
+        const name = deploymentName(this.serviceName, color);
+        const { maxReplicas, targetCpuUtilization } = this.config.autoscaling;
+        return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            name,
+            {
+                metadata: { name, namespace: this.args.namespace, labels: this.podLabels(color) },
+                spec: {
+                    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployments[color].metadata.name },
+                    minReplicas: replicas,
+                    maxReplicas: Math.max(maxReplicas, replicas),
+                    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: targetCpuUtilization } } }],
+                    behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+                },
+            },
+            this.childOptions(),
+        );
+    }
+
+    /** The URL the smoke tests hit: the preview Service, i.e. the idle color. */
+    private previewUrl(): pulumi.Output<string> {
+        return pulumi.interpolate`http://${previewServiceName(this.serviceName)}.${this.args.namespace}.svc:${this.config.port}`;
+    }
+
+    /**
+     * Its spec depends on (service, color, version) only; a new version is a new Job. It runs once
+     * the color has rolled out (the provider awaits the Deployment) and the preview Service exists;
+     * the provider awaits the Job, so a failure stops the update before the live Service switches.
+     */
+    private smokeTest(color: Color): k8s.batch.v1.Job {
+        const { version } = this.colorConfig(color);
+        const name = smokeJobName(this.serviceName, color, version);
+        const target = previewServiceName(this.serviceName);
+        return new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: {
+                    name,
+                    namespace: this.args.namespace,
+                    labels: {
+                        [ROLE_LABEL]: SMOKE_TEST_ROLE,
+                        ...colorSelector(this.serviceName, color),
+                        "app.kubernetes.io/name": `${this.serviceName}-smoke-test`,
+                        "app.kubernetes.io/version": versionLabel(version),
+                        "app.kubernetes.io/part-of": PART_OF,
+                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                    },
+                    annotations: { [TARGET_SERVICE_ANNOTATION]: target },
+                },
+                spec: {
+                    backoffLimit: 2,
+                    activeDeadlineSeconds: 300,
+                    template: {
+                        // Not `{app, color}`: the Services would select these pods.
+                        metadata: { labels: { [ROLE_LABEL]: SMOKE_TEST_ROLE, [SMOKE_TEST_OF_LABEL]: this.serviceName } },
+                        spec: restrictedPodSpec({
+                            runAsUser: CURL_UID,
+                            restartPolicy: "Never",
+                            containers: [this.smokeTestContainer()],
+                        }),
+                    },
+                },
+            },
+            this.childOptions({
+                dependsOn: [this.deployments[color], this.previewService],
+                // A Job's pod template is immutable; the name is fixed, so delete first.
+                replaceOnChanges: ["spec"],
+                deleteBeforeReplace: true,
+            }),
+        );
+    }
+
+    private smokeTestContainer(): k8s.types.input.core.v1.Container {
+        return {
+            name: "smoke-test",
+            image: this.args.smokeTestImage,
+            imagePullPolicy: "IfNotPresent",
+            command: ["/bin/sh", "-c", SMOKE_TEST_SCRIPT],
+            env: [{ name: "TARGET_URL", value: this.previewUrl() }],
+            resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+            securityContext: containerSecurityContext(),
+            volumeMounts: [tmpMount],
+        };
+    }
+
+    /** ClusterIP for the preview (in-cluster smoke tests only); NodePort for live, as ALB instance targets need. */
+    private service(name: string, role: "live" | "preview", type: "ClusterIP" | "NodePort", selector: Record<string, string>, dependsOn: pulumi.Resource[] = []): k8s.core.v1.Service {
+        return new k8s.core.v1.Service(
+            name,
+            {
+                metadata: {
+                    name,
+                    namespace: this.args.namespace,
+                    labels: {
+                        app: this.serviceName,
+                        [ROLE_LABEL]: role,
+                        "app.kubernetes.io/name": this.serviceName,
+                        "app.kubernetes.io/part-of": PART_OF,
+                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                    },
+                },
+                spec: {
+                    type,
+                    ...(type === "NodePort" ? { externalTrafficPolicy: "Cluster" } : {}),
+                    selector,
+                    // The named port resolves per pod: 3000 on app pods, 8080 on the maintenance page.
+                    ports: [{ name: "http", port: this.config.port, targetPort: "http", protocol: "TCP" }],
+                },
+            },
+            this.childOptions({ dependsOn }),
+        );
+    }
+
+    private createLiveService(): k8s.core.v1.Service {
+        const maintenance = this.args.maintenancePage;
+        if (maintenance) {
+            if (!maintenance.deployment) throw new Error(`${this.serviceName}: the maintenance page is not enabled, so it has no pods to route to`);
+            return this.service(this.serviceName, "live", "NodePort", { ...maintenance.selector }, [maintenance.deployment]);
+        }
+        const live = this.config.live;
+        const smokeTest = this.smokeTests[live];
+        if (!smokeTest) throw new Error(`${this.serviceName}: the live color ${live} runs no replicas (config.ts rejects this)`);
+        return this.service(this.serviceName, "live", "NodePort", colorSelector(this.serviceName, live), [this.deployments[live], smokeTest]);
+    }
+}
+
+/** GETs the readiness and the full health check; retries cover endpoint propagation after a rollout. */
+export const SMOKE_TEST_SCRIPT = [
+    "set -eu",
+    `for path in ${READINESS_PATH} /health; do`,
+    '  echo "GET ${TARGET_URL}${path}"',
+    "  curl -fsS --retry 5 --retry-delay 3 --retry-all-errors --connect-timeout 5 --max-time 10 \\",
+    "    -o /dev/null -w '%{http_code} in %{time_total}s\\n' \"${TARGET_URL}${path}\"",
+    "done",
+].join("\n");
