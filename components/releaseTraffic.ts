@@ -48,7 +48,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
 
         this.ingress = this.publicIngress();
         this.networkPolicies();
-        this.manifest = this.releaseManifest(live);
+        this.manifest = this.releaseManifest();
 
         this.liveColors = pulumi.output(live);
         this.publicUrl = pulumi.output(`https://${args.ingress.host}`);
@@ -170,10 +170,10 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
     }
 
     /**
-     * Carries `live` as the conventions require. It is the one input a switch changes outside the
-     * two Services' selectors, and harmless: nothing mounts or reads this ConfigMap at runtime.
+     * What the release declares (docs/conventions.md). It leaves out the live colors on purpose: a
+     * promote or rollback must change nothing but the Services' selectors.
      */
-    private releaseManifest(live: Record<string, LiveTarget>): k8s.core.v1.ConfigMap {
+    private releaseManifest(): k8s.core.v1.ConfigMap {
         const { release, environment, namespace } = this.args;
         return new k8s.core.v1.ConfigMap(
             RELEASE_MANIFEST_NAME,
@@ -184,7 +184,6 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
                     version: release.version,
                     scheduledAt: release.scheduledAt ?? "",
                     hotfix: String(release.hotfix),
-                    live: JSON.stringify(live),
                 },
             },
             // ConfigMap data changes replace it (the provider treats ConfigMaps as immutable); same name.

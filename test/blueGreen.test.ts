@@ -100,7 +100,7 @@ describe("blue/green services", function () {
     for (const preview of [true, false]) {
         describe(`promote and rollback (${preview ? "preview" : "up"})`, () => {
             for (const stack of STACKS) {
-                it(`${stack}: switching live colors changes only the Services' selectors, the live Services' dependencies and the manifest's live map`, async () => {
+                it(`${stack}: switching live colors changes only the Services' selectors and the live Services' dependencies`, async () => {
                     const { services: switchedServices, switched } = promoted(stack);
                     assert.ok(switched.length > 0, "some service can switch");
                     // Back to back and uncached: the pair must see the same source files.
@@ -122,7 +122,6 @@ describe("blue/green services", function () {
                         `${T.service}::${name} dependencies`,
                         `${T.service}::${name}-preview spec.selector.color`,
                     ]);
-                    expected.push(`${T.configMap}::release-manifest data.live`);
                     assert.deepEqual(changed.sort(), expected.sort());
                 });
             }
@@ -385,8 +384,6 @@ describe("blue/green services", function () {
                     plain(maintenance.outputs.liveColors),
                     Object.fromEntries(Object.keys(services(stack)).map((n) => [n, "maintenance"])),
                 );
-                const manifest = inputs(byName(maintenance, T.configMap, "release-manifest"));
-                assert.deepEqual(Object.values(JSON.parse(manifest.data.live)), Object.keys(services(stack)).map(() => "maintenance"));
                 // Turning it on or off touches no app workload.
                 for (const d of appDeployments(normal)) assert.deepEqual(inputs(byName(maintenance, T.deployment, d.name)), inputs(d));
                 for (const j of smokeJobs(normal)) assert.deepEqual(inputs(byName(maintenance, T.job, j.name)), inputs(j));
@@ -458,7 +455,6 @@ describe("blue/green services", function () {
                     version: release.version,
                     scheduledAt: release.scheduledAt ?? "",
                     hotfix: String(release.hotfix ?? false),
-                    live: JSON.stringify(Object.fromEntries(Object.entries<any>(services(stack)).map(([n, s]) => [n, s.live]))),
                 });
                 for (const name of Object.keys(services(stack))) {
                     const rule = inputs(byName(r, T.prometheusRule, `${name}-alerts`));

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { byName, isSecretValue, runProgram, ProgramRun, UNKNOWN, readStackConfig, withOverrides, configValue } from "./harness";
+import { byName, isSecretValue, runProgram, ProgramRun, ROOT, UNKNOWN, readStackConfig, withOverrides, configValue } from "./harness";
 
 const FIXTURE = path.join(__dirname, "fixtures", "edges.ts");
 
@@ -78,5 +78,17 @@ describe("offline harness", () => {
 
     it("rejects an unknown stack with the file it looked for", () => {
         assert.throws(() => readStackConfig("nope"), /Pulumi\.nope\.yaml does not exist/);
+    });
+});
+
+describe("program modules", () => {
+    // The harness re-evaluates only index.ts between runs; everything it imports must be stateless.
+    it("keep no module-level mutable state", () => {
+        const files = ["config.ts", ...fs.readdirSync(path.join(ROOT, "components")).map((f) => path.join("components", f))];
+        for (const file of files) {
+            const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+            assert.doesNotMatch(text, /^(export )?(let|var) /m, `${file} has a module-level let/var`);
+            assert.doesNotMatch(text, /^(export )?const \w+\s*=\s*new (Map|Set|Array)\b/m, `${file} has a module-level collection`);
+        }
     });
 });

@@ -148,14 +148,13 @@ export function configValue<T = any>(source: StackConfigSource, key: string): T 
     }
 }
 
-/** Forgets the project's own modules so the program is evaluated afresh. */
-function clearProjectModules(program: string): void {
-    // config.ts is pure and stays loaded, so callers can test `instanceof StackConfigError`.
-    const keep = [`${path.sep}node_modules${path.sep}`, `${path.sep}tools${path.sep}`, path.join(ROOT, "test") + path.sep, path.join(ROOT, "config.ts")];
-    for (const id of Object.keys(require.cache)) {
-        const programModule = id.startsWith(ROOT + path.sep) && !keep.some((k) => id.includes(k));
-        if (programModule || id === program) delete require.cache[id];
-    }
+/**
+ * Forgets the program's entry module so it is evaluated afresh. The modules it imports
+ * (config.ts, components/) hold no module-level state — a test checks that — so they stay
+ * loaded: re-transpiling them on every run would cost most of a run's time.
+ */
+function forgetProgram(program: string): void {
+    delete require.cache[require.resolve(program)];
 }
 
 let running = false;
@@ -220,7 +219,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
         registerResourceOutputs(req, callback);
     };
 
-    clearProjectModules(opts.program ?? PROGRAM);
+    forgetProgram(opts.program ?? PROGRAM);
     let failure: unknown;
     // A program that throws rejects promises the runtime never awaits (the stack's data); they
     // belong to this run's failure, not to the process.
@@ -228,6 +227,11 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
         failure = failure ?? reason;
     };
     process.on("unhandledRejection", onUnhandled);
+    // The SDK captures a stack trace for every promise and resource; mapped through ts-node's
+    // source maps that is most of a run's time. V8's own formatting is enough here.
+    const errorClass = Error as { prepareStackTrace?: unknown };
+    const prepareStackTrace = errorClass.prepareStackTrace;
+    errorClass.prepareStackTrace = undefined;
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             // The program is loaded the way the Node.js language host loads it.
@@ -244,6 +248,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     }
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onUnhandled);
+    errorClass.prepareStackTrace = prepareStackTrace;
     if (failure !== undefined) throw new ProgramError(failure, resources);
     return { stack: opts.stack, preview, source, resources, outputs };
 }

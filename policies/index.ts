@@ -1,0 +1,10 @@
+// The release-platform policy pack: assembles the policies; each module documents its rules.
+import { PolicyPack } from "@pulumi/policy";
+import { awsPolicies } from "./aws";
+import { kubernetesPolicies } from "./kubernetes";
+import { releasePolicies } from "./release";
+
+new PolicyPack("release-platform", {
+    policies: [...kubernetesPolicies, ...awsPolicies, ...releasePolicies],
+    enforcementLevel: "mandatory",
+});

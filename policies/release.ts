@@ -1,0 +1,232 @@
+// Release-safety policies: stack policies over the whole graph of a blue/green release.
+import { PolicyResource } from "@pulumi/policy";
+import { AWS } from "./aws";
+import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
+import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
+
+const MAINTENANCE = "maintenance";
+
+function isMaintenance(selector: Record<string, string>): boolean {
+    return selector.app === MAINTENANCE || selector.color === MAINTENANCE;
+}
+
+function describeSelector(selector: Record<string, string>): string {
+    return Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+}
+
+// ---- Live traffic -------------------------------------------------------------------------------
+
+export const liveServiceRoutesToRunningPods = stackPolicy({
+    name: "release-live-service-routes-to-running-pods",
+    description: "A live Service's selector matches the pods of a Deployment that exists and has replicas > 0 (no traffic to a missing or scaled-down color).",
+    check: ({ graph, report }) => {
+        for (const service of liveServicesOf(graph)) {
+            const selector = selectorOf(service);
+            const selected = selectedDeployments(graph, service);
+            const running = selected.filter((d) => {
+                const replicas = replicasOf(d.resource.props);
+                return !isKnown(replicas) || replicas > 0;
+            });
+            if (selected.length === 0) {
+                report(`live Service ${objectName(service)} selects ${describeSelector(selector)} but no Deployment in its namespace has those pod labels; point it at a deployed color`, service.urn);
+            } else if (running.length === 0) {
+                report(`live Service ${objectName(service)} routes to ${selected.map((d) => objectName(d.resource)).join(", ")}, scaled to 0; scale the color up before switching traffic to it`, service.urn);
+            }
+        }
+    },
+});
+
+interface ReleaseManifest {
+    resource: PolicyResource;
+    data: Record<string, string>;
+}
+
+/** The `release-manifest` ConfigMap (docs/conventions.md) with its data, if the stack declares one. */
+export function releaseManifestOf(graph: Graph): ReleaseManifest | undefined {
+    const resource = graph.ofType(K8S.configMap).find((c) => hasRole(c.props, ROLES.manifest));
+    if (!resource) return undefined;
+    const data = peek(() => ({ ...(resource.props.data ?? {}) }));
+    return { resource, data: isKnown(data) ? data : {} };
+}
+
+export const liveColorNotScaledToZero = stackPolicy({
+    name: "release-live-color-not-scaled-to-zero",
+    description: "The Deployment a live Service routes to (the live color) keeps replicas > 0; only the idle color may be scaled to 0.",
+    check: ({ graph, report }) => {
+        for (const service of liveServicesOf(graph)) {
+            if (isMaintenance(selectorOf(service))) continue;
+            for (const deployment of selectedDeployments(graph, service)) {
+                const replicas = replicasOf(deployment.resource.props);
+                if (isKnown(replicas) && replicas === 0) {
+                    const { app, color } = deployment.podLabels;
+                    report(`${app}'s live color ${color} is scaled to 0; keep the live color at its replica count and scale only the idle color down`, deployment.resource.urn);
+                }
+            }
+        }
+    },
+});
+
+export const liveServiceSmokeTested = stackPolicy({
+    name: "release-live-service-smoke-tested",
+    description: "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
+    check: ({ graph, report }) => {
+        const smokeTests = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+        for (const service of liveServicesOf(graph)) {
+            const selector = selectorOf(service);
+            if (isMaintenance(selector)) continue;
+            const candidates = smokeTests.filter(
+                (j) => labelsOf(j.props).app === selector.app && labelsOf(j.props).color === selector.color && namespaceKey(j) === namespaceKey(service),
+            );
+            const name = objectName(service);
+            if (candidates.length === 0) {
+                report(`no smoke-test Job for ${selector.app}/${selector.color}; add one and make live Service ${name} dependsOn it`, service.urn);
+            } else if (!candidates.some((j) => graph.dependsOn(service, j))) {
+                report(`live Service ${name} does not depend on smoke-test Job ${objectName(candidates[0])}; add dependsOn so traffic switches only after it passed`, service.urn);
+            }
+        }
+    },
+});
+
+interface AlertConfig {
+    ruleSuffix: string;
+}
+
+export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
+    name: "release-live-service-alerts",
+    description: "Every live Service has alert rules: a PrometheusRule named `<service>-alerts` or labeled app=<service>.",
+    configSchema: { properties: { ruleSuffix: { type: "string", default: "-alerts" } } },
+    check: ({ graph, config, report }) => {
+        const rules = graph.ofType(K8S.prometheusRule);
+        for (const service of liveServicesOf(graph)) {
+            const name = objectName(service);
+            if (!rules.some((r) => objectName(r) === `${name}${config.ruleSuffix}` || labelsOf(r.props).app === name)) {
+                report(`live Service ${name} has no alert rules; add PrometheusRule ${name}${config.ruleSuffix} labeled app=${name}`, service.urn);
+            }
+        }
+    },
+});
+
+// ---- Migrations ---------------------------------------------------------------------------------
+
+export const DATABASE_ANNOTATION = "release-platform/database";
+
+/**
+ * What a database reference can be matched by: the identifier when known, and — when the value is
+ * computed from an RDS instance (unknown during preview) — that instance's URN and known identifier.
+ */
+function databaseRefs(graph: Graph, r: PolicyResource, prop: string, value: Maybe<unknown>): Set<string> {
+    const refs = new Set<string>();
+    if (isKnown(value) && typeof value === "string") refs.add(value);
+    for (const instance of graph.sourcesOf(r, prop, AWS.rdsInstance)) {
+        refs.add(instance.urn);
+        const identifier = peek(() => instance.props.identifier);
+        if (isKnown(identifier) && typeof identifier === "string") refs.add(identifier);
+    }
+    return refs;
+}
+
+function intersects(a: Set<string>, b: Set<string>): boolean {
+    return [...a].some((x) => b.has(x));
+}
+
+/** A snapshot's retainOnDelete when the analyzer exposes it; `@pulumi/policy` 1.21 and the analyzer protocol do not. */
+function retainOnDeleteOf(snapshot: PolicyResource): boolean | undefined {
+    return (snapshot.opts as { retainOnDelete?: boolean }).retainOnDelete;
+}
+
+export const migrationAfterSnapshot = stackPolicy({
+    name: "release-migration-after-snapshot",
+    description: "Every migration Job (release-platform/role: migration) depends on an aws:rds/snapshot:Snapshot of the database it migrates (annotation release-platform/database), kept on delete.",
+    check: ({ graph, report }) => {
+        for (const job of graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration))) {
+            const name = objectName(job);
+            const annotation = peek(() => job.props.metadata?.annotations?.[DATABASE_ANNOTATION]);
+            if (annotation === undefined) {
+                report(`migration Job ${name} does not say which database it migrates; annotate it with ${DATABASE_ANNOTATION}: <db identifier>`, job.urn);
+                continue;
+            }
+            const target = databaseRefs(graph, job, "metadata", annotation);
+            const snapshots = [...graph.dependenciesOf(job)].filter((d) => d.type === AWS.rdsSnapshot);
+            // A target neither known nor traceable to an instance can't be matched: any snapshot dependency counts.
+            const ofTarget = snapshots.filter((s) => target.size === 0 || intersects(target, databaseRefs(graph, s, "dbInstanceIdentifier", peek(() => s.props.dbInstanceIdentifier))));
+            const described = isKnown(annotation) ? String(annotation) : "its database";
+            if (ofTarget.length === 0) {
+                const other = snapshots.length ? ` (it depends on snapshots of other databases: ${snapshots.map((s) => s.name).join(", ")})` : "";
+                report(`migration Job ${name} does not depend on a snapshot of ${described}${other}; take an aws.rds.Snapshot of ${described} and add it to the Job's dependsOn`, job.urn);
+            }
+            for (const snapshot of ofTarget.filter((s) => retainOnDeleteOf(s) === false)) {
+                report(`pre-migration snapshot ${snapshot.name} is not retained on delete; set the resource option retainOnDelete: true`, snapshot.urn);
+            }
+        }
+    },
+});
+
+// ---- Change window ------------------------------------------------------------------------------
+
+interface WindowConfig {
+    day: string;
+    start: string;
+    end: string;
+    timeZone: string;
+}
+
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** Weekday and minutes since midnight of an instant in a time zone (DST-aware through Intl). */
+export function wallClock(instant: Date, timeZone: string): { weekday: string; minutes: number; text: string } {
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(instant);
+    const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+    const [hour, minute] = [Number(part("hour")), Number(part("minute"))];
+    return { weekday: part("weekday"), minutes: hour * 60 + minute, text: `${part("weekday")} ${part("hour")}:${part("minute")}` };
+}
+
+function minutesOf(hhmm: string): number {
+    const [h, m] = hhmm.split(":").map(Number);
+    return h * 60 + (m || 0);
+}
+
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Why `scheduledAt` is outside the window, or undefined when it is inside. */
+export function outsideWindow(scheduledAt: string | undefined, window: WindowConfig): string | undefined {
+    const describe = `${window.day} ${window.start}–${window.end} ${window.timeZone}`;
+    if (!scheduledAt) return `the release has no scheduledAt; schedule it inside the change window (${describe}) or mark it hotfix`;
+    if (!ISO_WITH_OFFSET.test(scheduledAt) || Number.isNaN(Date.parse(scheduledAt))) {
+        return `scheduledAt "${scheduledAt}" is not an ISO 8601 time with offset, e.g. 2026-11-26T14:30:00-05:00`;
+    }
+    const local = wallClock(new Date(scheduledAt), window.timeZone);
+    const inside = local.weekday === window.day && local.minutes >= minutesOf(window.start) && local.minutes < minutesOf(window.end);
+    return inside ? undefined : `scheduledAt ${scheduledAt} is ${local.text} in ${window.timeZone}, outside the change window (${describe}); reschedule it or mark the release hotfix`;
+}
+
+export const changeWindow = stackPolicy<WindowConfig>({
+    name: "release-change-window",
+    description: "A release (the release-manifest ConfigMap) is scheduled inside the change window unless it is a hotfix.",
+    configSchema: {
+        properties: {
+            day: { type: "string", enum: WEEKDAYS, default: "Thursday" },
+            start: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "14:00" },
+            end: { type: "string", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", default: "16:00" },
+            timeZone: { type: "string", default: "America/New_York" },
+        },
+    },
+    check: ({ graph, config, report }) => {
+        const manifest = releaseManifestOf(graph);
+        if (!manifest) {
+            report(`the stack declares no release-manifest ConfigMap (label ${ROLE_LABEL}: ${ROLES.manifest}), so its release can't be checked against the change window; add it`);
+            return;
+        }
+        if (manifest.data.hotfix === "true") return;
+        const problem = outsideWindow(manifest.data.scheduledAt, config);
+        // The verdict depends only on what the program declares; the clock only adds context.
+        if (problem) report(`${problem} (now: ${wallClock(new Date(), config.timeZone).text} ${config.timeZone})`, manifest.resource.urn);
+    },
+});
+
+export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts];
+export const migrationPolicies = [migrationAfterSnapshot];
+export const schedulePolicies = [changeWindow];
+
+export const releasePolicies = [...liveTrafficPolicies, ...migrationPolicies, ...schedulePolicies];

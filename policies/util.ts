@@ -1,0 +1,276 @@
+// Policy plumbing shared by every rule: config with schema defaults, type filters, safe reads of
+// values that may be unknown during preview, Kubernetes pod-spec walking and graph lookups.
+import {
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+
+// The analyzer's proxy throws this when a policy touches a value that is unknown during preview.
+// `@pulumi/policy` does not export it publicly; the server catches it by class from this module.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueError: new (...args: any[]) => Error };
+
+export type Props = Record<string, any>;
+
+// ---- Config -------------------------------------------------------------------------------------
+
+/**
+ * The policy's config: schema defaults overlaid with what `getConfig` returns. The CLI already fills
+ * in defaults before `Configure`; applying them here too keeps a policy correct when it runs without
+ * a configured pack (e.g. the analyzer server called directly).
+ */
+export function configOf<T extends object>(schema: PolicyConfigSchema | undefined, args: { getConfig<C extends object>(): C }): T {
+    return { ...schemaDefaults(schema), ...args.getConfig<T>() } as T;
+}
+
+export function schemaDefaults(schema: PolicyConfigSchema | undefined): Record<string, unknown> {
+    const defaults: Record<string, unknown> = {};
+    for (const [key, prop] of Object.entries(schema?.properties ?? {})) {
+        if ((prop as PolicyConfigJSONSchema).default !== undefined) defaults[key] = (prop as PolicyConfigJSONSchema).default;
+    }
+    return defaults;
+}
+
+// ---- Policy builders ----------------------------------------------------------------------------
+
+interface PolicyMeta {
+    name: string;
+    description: string;
+    configSchema?: PolicyConfigSchema;
+}
+
+export interface ResourceCheck<C> {
+    type: string;
+    props: Props;
+    urn: string;
+    name: string;
+    args: ResourceValidationArgs;
+    config: C;
+    report: ReportViolation;
+}
+
+/** A resource policy that runs `check` only on the listed types (all types when `types` is omitted). */
+export function resourcePolicy<C extends object = Record<string, never>>(
+    meta: PolicyMeta & { types?: readonly string[] | ((type: string) => boolean); check: (c: ResourceCheck<C>) => void },
+): ResourceValidationPolicy {
+    const types = meta.types;
+    const applies = typeof types === "function" ? types : (t: string) => !types || types.includes(t);
+    return {
+        name: meta.name,
+        description: meta.description,
+        configSchema: meta.configSchema,
+        validateResource: (args, report) => {
+            if (!applies(args.type)) return;
+            const config = configOf<C>(meta.configSchema, args);
+            meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
+        },
+    };
+}
+
+export interface StackCheck<C> {
+    graph: Graph;
+    args: StackValidationArgs;
+    config: C;
+    report: ReportViolation;
+}
+
+export function stackPolicy<C extends object = Record<string, never>>(meta: PolicyMeta & { check: (c: StackCheck<C>) => void }): StackValidationPolicy {
+    return {
+        name: meta.name,
+        description: meta.description,
+        configSchema: meta.configSchema,
+        validateStack: (args, report) => {
+            const config = configOf<C>(meta.configSchema, args);
+            meta.check({ graph: new Graph(args.resources), args, config, report });
+        },
+    };
+}
+
+// ---- Unknown values -----------------------------------------------------------------------------
+
+/** Marks a value that is unknown during preview. */
+export const UNKNOWN: unique symbol = Symbol("unknown during preview");
+export type Maybe<T> = T | typeof UNKNOWN;
+
+/**
+ * Reads a value without letting an unknown abort the whole policy: returns `UNKNOWN` instead, so the
+ * caller can decide from the graph. Plain reads (`props.x.y`) keep the analyzer's behaviour: an
+ * unknown makes the policy advisory with "can't run policy during preview".
+ */
+export function peek<T>(read: () => T): Maybe<T> {
+    try {
+        return read();
+    } catch (e) {
+        if (e instanceof UnknownValueError) return UNKNOWN;
+        throw e;
+    }
+}
+
+export function isKnown<T>(v: Maybe<T>): v is T {
+    return v !== UNKNOWN;
+}
+
+// ---- Kubernetes ---------------------------------------------------------------------------------
+
+export const K8S = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
+    job: "kubernetes:batch/v1:Job",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    pod: "kubernetes:core/v1:Pod",
+    service: "kubernetes:core/v1:Service",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    namespace: "kubernetes:core/v1:Namespace",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    hpaV2: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    hpaV1: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+} as const;
+
+export const WORKLOAD_TYPES: readonly string[] = [K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.job, K8S.cronJob, K8S.pod];
+/** Workloads that run until stopped, as opposed to Jobs that run to completion. */
+export const LONG_RUNNING_TYPES: readonly string[] = [K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.pod];
+export const HPA_TYPES: readonly string[] = [K8S.hpaV2, K8S.hpaV1];
+
+export const ROLE_LABEL = "release-platform/role";
+export const ROLES = { live: "live", smokeTest: "smoke-test", migration: "migration", manifest: "release-manifest" } as const;
+
+/** The pod template's spec of a workload (the Pod's own spec for a Pod). */
+export function podSpecOf(type: string, props: Props): Props | undefined {
+    if (type === K8S.pod) return props.spec;
+    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.spec;
+    return props.spec?.template?.spec;
+}
+
+/** The pod template's labels of a workload. */
+export function podLabelsOf(type: string, props: Props): Record<string, string> {
+    if (type === K8S.pod) return props.metadata?.labels ?? {};
+    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
+    return props.spec?.template?.metadata?.labels ?? {};
+}
+
+export interface Container {
+    kind: "container" | "initContainer" | "ephemeralContainer";
+    spec: Props;
+}
+
+export function containersOf(podSpec: Props | undefined): Container[] {
+    if (!podSpec) return [];
+    return [
+        ...(podSpec.initContainers ?? []).map((spec: Props) => ({ kind: "initContainer" as const, spec })),
+        ...(podSpec.containers ?? []).map((spec: Props) => ({ kind: "container" as const, spec })),
+        ...(podSpec.ephemeralContainers ?? []).map((spec: Props) => ({ kind: "ephemeralContainer" as const, spec })),
+    ];
+}
+
+export function describeContainer(c: Container): string {
+    return `${c.kind} "${c.spec.name ?? "?"}"`;
+}
+
+export function labelsOf(props: Props): Record<string, string> {
+    return props.metadata?.labels ?? {};
+}
+
+export function annotationsOf(props: Props): Record<string, string> {
+    return props.metadata?.annotations ?? {};
+}
+
+export function hasRole(props: Props, role: string): boolean {
+    return labelsOf(props)[ROLE_LABEL] === role;
+}
+
+/** Whether every key/value of `selector` is among `labels` (an empty selector selects nothing here). */
+export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+    const entries = Object.entries(selector ?? {});
+    return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
+}
+
+/** `metadata.name`, or the Pulumi resource name when the object is auto-named or the name is unknown. */
+export function objectName(r: { name: string; props: Props }): string {
+    const name = peek(() => r.props.metadata?.name);
+    return isKnown(name) && typeof name === "string" ? name : r.name;
+}
+
+/**
+ * The namespace a Kubernetes object lands in: the literal, or, when it comes from a Namespace
+ * resource's output that is unknown during preview, that Namespace resource's URN.
+ */
+export function namespaceKey(r: PolicyResource): string | undefined {
+    const ns = peek(() => r.props.metadata?.namespace);
+    if (isKnown(ns)) return ns === undefined ? undefined : String(ns);
+    const source = (r.propertyDependencies.metadata ?? []).find((d) => d.type === K8S.namespace);
+    if (!source) return `unknown:${r.urn}`;
+    const name = peek(() => source.props.metadata?.name);
+    return isKnown(name) && typeof name === "string" ? name : source.urn;
+}
+
+export function replicasOf(props: Props): Maybe<number> {
+    const replicas = peek(() => props.spec?.replicas);
+    if (!isKnown(replicas)) return UNKNOWN;
+    return replicas === undefined || replicas === null ? 1 : Number(replicas);
+}
+
+// ---- Stack graph --------------------------------------------------------------------------------
+
+/** Lookups and transitive dependencies over the resources of a stack validation. */
+export class Graph {
+    constructor(readonly resources: PolicyResource[]) {}
+
+    ofType(...types: string[]): PolicyResource[] {
+        return this.resources.filter((r) => types.includes(r.type));
+    }
+
+    childrenOf(r: PolicyResource): PolicyResource[] {
+        return this.resources.filter((x) => x.parent === r);
+    }
+
+    /** Everything `from` depends on, directly or transitively; a dependency on a component includes its children. */
+    dependenciesOf(from: PolicyResource): Set<PolicyResource> {
+        const seen = new Set<PolicyResource>();
+        const pending = [...from.dependencies, ...Object.values(from.propertyDependencies).flat()];
+        while (pending.length) {
+            const r = pending.pop()!;
+            if (seen.has(r) || r === from) continue;
+            seen.add(r);
+            pending.push(...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...this.childrenOf(r));
+        }
+        return seen;
+    }
+
+    dependsOn(from: PolicyResource, to: PolicyResource): boolean {
+        return this.dependenciesOf(from).has(to);
+    }
+
+    /** The resources a property's value was computed from (preview: the only way to follow an unknown ID). */
+    sourcesOf(r: PolicyResource, prop: string, type?: string): PolicyResource[] {
+        return (r.propertyDependencies[prop] ?? []).filter((d) => !type || d.type === type);
+    }
+
+    /** Resources of `type` whose output `id` equals `id` (after `up`, when IDs are known). */
+    byId(type: string, id: unknown): PolicyResource[] {
+        return this.ofType(type).filter((r) => {
+            const own = peek(() => r.props.id);
+            return isKnown(own) && own !== undefined && own === id;
+        });
+    }
+}
+
+// ---- Messages -----------------------------------------------------------------------------------
+
+export function list(items: readonly string[]): string {
+    return items.map((i) => JSON.stringify(i)).join(", ");
+}
+
+/** Reports each finding of a check, one violation per finding. */
+export function reportAll(report: ReportViolation, findings: readonly string[], urn?: string): void {
+    for (const f of findings) report(f, urn);
+}

@@ -1,0 +1,142 @@
+import * as assert from "node:assert/strict";
+import { Policies } from "@pulumi/policy";
+import * as a from "../policies/aws";
+import { PolicyConfigFile, TestResource, analyze, analyzeStack, messagesOf } from "./policyArgs";
+import { UNKNOWN, aws, edit, rdsPrimary, releaseGraph } from "./policyFixtures";
+
+function changed<T extends TestResource>(r: T, change: (props: any, r: T) => void): T {
+    const copy = structuredClone(r);
+    change(copy.props, copy);
+    return copy;
+}
+
+async function check(policy: Policies[number], good: TestResource, bad: TestResource, expect: RegExp, config: PolicyConfigFile = {}) {
+    assert.deepEqual(messagesOf(await analyze([policy], good, config)), [], `${policy.name} should stay quiet on ${good.name}`);
+    const found = messagesOf(await analyze([policy], bad, config));
+    assert.ok(found.some((m) => expect.test(m)), `${policy.name}: expected ${expect}, got ${JSON.stringify(found)}`);
+}
+
+const replica = aws("aws:rds/instance:Instance", "prod-db-replica-1", { replicateSourceDb: UNKNOWN, deletionProtection: true });
+
+describe("aws policies: RDS", () => {
+    const db = rdsPrimary();
+
+    it("rds-storage-encrypted (replicas inherit)", async () => {
+        await check(a.rdsStorageEncrypted, db, changed(db, (p) => delete p.storageEncrypted), /set storageEncrypted: true/);
+        await check(a.rdsStorageEncrypted, replica, changed(replica, (p) => (p.storageEncrypted = false)), /read replica sets storageEncrypted: false/);
+    });
+
+    it("rds-not-publicly-accessible", async () => {
+        await check(a.rdsNotPublic, db, changed(db, (p) => (p.publiclyAccessible = true)), /set publiclyAccessible: false/);
+    });
+
+    it("rds-backup-retention uses the configured minimum and skips replicas", async () => {
+        await check(a.rdsBackupRetention, db, changed(db, (p) => (p.backupRetentionPeriod = 3)), /backupRetentionPeriod is 3; set it to at least 7 days/);
+        await check(a.rdsBackupRetention, replica, changed(db, (p) => (p.backupRetentionPeriod = 3)), /at least 14 days/, { "rds-backup-retention": { minBackupRetentionDays: 14 } });
+    });
+
+    it("rds-deletion-safeguards", async () => {
+        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => (p.deletionProtection = false)), /set deletionProtection: true/);
+        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => (p.skipFinalSnapshot = true)), /set skipFinalSnapshot: false/);
+        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => delete p.finalSnapshotIdentifier), /set finalSnapshotIdentifier/);
+        await check(a.rdsDeletionSafeguards, replica, changed(replica, (p) => delete p.deletionProtection), /set deletionProtection: true/);
+    });
+
+    it("rds-multi-az applies to primaries", async () => {
+        await check(a.rdsMultiAz, db, changed(db, (p) => (p.multiAz = false)), /set multiAz: true/);
+        assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], replica)), []);
+    });
+
+    it("rds-protected reads the protect option", async () => {
+        await check(a.rdsProtected, db, changed(db, (_p, r) => (r.protect = false)), /add the resource option `protect: true`/);
+    });
+
+    it("rds-read-replicas counts replicas through replicateSourceDb's property dependency (unknown during preview)", async () => {
+        const graph = releaseGraph();
+        const config = { "rds-read-replicas": { minReadReplicas: 2 } };
+        assert.deepEqual(messagesOf(await analyzeStack([a.rdsReadReplicas], graph)), []);
+        assert.match(messagesOf(await analyzeStack([a.rdsReadReplicas], graph, config))[0], /prod-db has 1 read replica\(s\); add 1/);
+        const detached = edit(graph, "prod-db-replica-1", (r) => ({ ...r, propertyDependencies: {} }));
+        assert.match(messagesOf(await analyzeStack([a.rdsReadReplicas], detached))[0], /prod-db has 0 read replica/);
+    });
+});
+
+describe("aws policies: EKS", () => {
+    const cluster = releaseGraph().find((r) => r.type === a.AWS.eksCluster)!;
+
+    it("eks-secrets-encryption", async () => {
+        await check(a.eksSecretsEncryption, cluster, changed(cluster, (p) => delete p.encryptionConfig), /resources: \["secrets"\]/);
+    });
+
+    it("eks-control-plane-logging", async () => {
+        await check(a.eksControlPlaneLogging, cluster, changed(cluster, (p) => (p.enabledClusterLogTypes = ["api"])), /add "audit", "authenticator", "controllerManager", "scheduler"/);
+    });
+
+    it("eks-endpoint-restricted", async () => {
+        await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => delete p.vpcConfig.publicAccessCidrs), /open to 0\.0\.0\.0\/0 \(publicAccessCidrs unset\)/);
+        await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])), /contains 0\.0\.0\.0\/0/);
+        const privateOnly = changed(cluster, (p) => (p.vpcConfig = { endpointPublicAccess: false, endpointPrivateAccess: true }));
+        assert.deepEqual(messagesOf(await analyze([a.eksEndpointRestricted], privateOnly)), []);
+    });
+
+    it("eks-supported-version", async () => {
+        await check(a.eksSupportedVersion, cluster, changed(cluster, (p) => (p.version = "1.27")), /version "1\.27" is not supported/);
+        await check(a.eksSupportedVersion, cluster, changed(cluster, (p) => delete p.version), /pin version/);
+    });
+
+    it("eks-node-groups-span-zones resolves subnets through the graph and uses minZones", async () => {
+        const graph = releaseGraph();
+        assert.deepEqual(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], graph)), []);
+        const twoZones = edit(graph, "cluster-nodes", (r) => ({ ...r, propertyDependencies: { subnetIds: r.propertyDependencies!.subnetIds.slice(0, 2) } }));
+        assert.match(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], twoZones))[0], /run in 2 zone\(s\) \("us-east-1a", "us-east-1b"\); spread .* at least 3/);
+        assert.deepEqual(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], twoZones, { "eks-node-groups-span-zones": { minZones: 2 } })), []);
+    });
+});
+
+describe("aws policies: KMS, security groups, VPC, tags", () => {
+    it("kms-key-rotation", async () => {
+        const key = aws("aws:kms/key:Key", "k", { enableKeyRotation: true });
+        await check(a.kmsKeyRotation, key, changed(key, (p) => delete p.enableKeyRotation), /set enableKeyRotation: true/);
+    });
+
+    it("sg-no-public-database-ports covers inline ingress, SecurityGroupRule and SecurityGroupIngressRule", async () => {
+        const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }] });
+        await check(a.noPublicDatabasePorts, sg, changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])), /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/);
+        const rule = aws("aws:ec2/securityGroupRule:SecurityGroupRule", "r", { type: "ingress", fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] });
+        await check(a.noPublicDatabasePorts, rule, changed(rule, (p) => Object.assign(p, { fromPort: 0, toPort: 65535 })), /admits database port\(s\) 5432, 3306, 1433, 27017, 6379/);
+        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", { ipProtocol: "tcp", fromPort: 6379, toPort: 6379, cidrIpv4: "10.0.0.0/8" });
+        await check(a.noPublicDatabasePorts, v, changed(v, (p) => Object.assign(p, { cidrIpv4: undefined, cidrIpv6: "::/0" })), /from "::\/0" admits database port\(s\) 6379/);
+        await check(a.noPublicDatabasePorts, v, changed(v, (p) => Object.assign(p, { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" })), /admits database port/);
+    });
+
+    it("sg-no-public-database-ports needs the port only when the CIDR is open (ports from outputs stay unknown in preview)", async () => {
+        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", { ipProtocol: "tcp", fromPort: UNKNOWN, toPort: UNKNOWN, cidrIpv4: "10.0.0.0/8" });
+        assert.deepEqual((await analyze([a.noPublicDatabasePorts], v)).diagnostics, []);
+        const open = changed(v, (p) => (p.cidrIpv4 = "0.0.0.0/0"));
+        const [d] = (await analyze([a.noPublicDatabasePorts], open)).diagnostics;
+        assert.equal(d.enforcementLevel, "advisory");
+        assert.match(d.message, /can't run policy 'sg-no-public-database-ports' .* during preview: .*fromPort/);
+    });
+
+    it("vpc-flow-logs follows the flow log's vpcId dependency in preview and its ID after up", async () => {
+        const graph = releaseGraph();
+        assert.deepEqual(messagesOf(await analyzeStack([a.vpcFlowLogs], graph)), []);
+        const unlinked = edit(graph, "network-flow-log", (r) => ({ ...r, propertyDependencies: {} }));
+        assert.match(messagesOf(await analyzeStack([a.vpcFlowLogs], unlinked))[0], /VPC network-vpc has no flow log; add an aws\.ec2\.FlowLog/);
+        const afterUp = edit(
+            edit(unlinked, "network-vpc", (r) => changed(r, (p) => (p.id = "vpc-123"))),
+            "network-flow-log",
+            (r) => changed(r, (p) => (p.vpcId = "vpc-123")),
+        );
+        assert.deepEqual(messagesOf(await analyzeStack([a.vpcFlowLogs], afterUp)), []);
+    });
+
+    it("aws-required-tags, with provider defaultTags counting", async () => {
+        const vpc = aws("aws:ec2/vpc:Vpc", "v", {});
+        await check(a.requiredTags, vpc, changed(vpc, (p) => delete p.tags.owner), /add tags "owner"/);
+        const provider = { type: "pulumi:providers:aws", name: "aws", props: { defaultTags: { tags: { owner: "platform-team" } } } };
+        const untagged = { ...changed(vpc, (p) => delete p.tags.owner), provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id-1" };
+        assert.deepEqual(messagesOf(await analyze([a.requiredTags], untagged, {}, [provider])), []);
+        assert.deepEqual(messagesOf(await analyze([a.requiredTags], aws("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "x", { tags: undefined }))), []);
+    });
+});

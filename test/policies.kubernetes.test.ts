@@ -1,0 +1,193 @@
+import * as assert from "node:assert/strict";
+import { Policies, ResourceValidationPolicy } from "@pulumi/policy";
+import * as k from "../policies/kubernetes";
+import { PolicyConfigFile, TestResource, analyze, analyzeStack, messagesOf } from "./policyArgs";
+import { NS, UNKNOWN, container, deployment, edit, job, k8s, releaseGraph, service } from "./policyFixtures";
+
+type Mutate = (r: any) => void;
+
+/** A copy of `r` with `mutate` applied to its props. */
+function mutated<T extends TestResource>(r: T, mutate: Mutate): T {
+    const copy = structuredClone(r);
+    mutate(copy.props);
+    return copy;
+}
+
+const firstContainer = (props: any) => props.spec.template.spec.containers[0];
+
+async function violations(policy: ResourceValidationPolicy, r: TestResource, config: PolicyConfigFile = {}): Promise<string[]> {
+    return messagesOf(await analyze([policy], r, config));
+}
+
+async function expectViolation(policy: ResourceValidationPolicy, r: TestResource, pattern: RegExp, config: PolicyConfigFile = {}) {
+    const found = await violations(policy, r, config);
+    assert.ok(
+        found.some((m) => pattern.test(m)),
+        `${policy.name}: expected a violation matching ${pattern}, got ${JSON.stringify(found)}`,
+    );
+}
+
+async function expectQuiet(policy: ResourceValidationPolicy, r: TestResource, config: PolicyConfigFile = {}) {
+    assert.deepEqual(await violations(policy, r, config), [], `${policy.name} should stay quiet on ${r.name}`);
+}
+
+const good = deployment("auth-service", "blue");
+
+describe("kubernetes workload policies", () => {
+    const cases: { policy: ResourceValidationPolicy; bad: Mutate; expect: RegExp }[] = [
+        { policy: k.resourceRequestsAndLimits, bad: (p) => delete firstContainer(p).resources.limits, expect: /set resources limits\.cpu, limits\.memory/ },
+        { policy: k.healthProbes, bad: (p) => delete firstContainer(p).readinessProbe, expect: /add readinessProbe/ },
+        { policy: k.imagePinned, bad: (p) => (firstContainer(p).image = "nginx:latest"), expect: /uses "latest"; pin a version tag/ },
+        { policy: k.imagePinned, bad: (p) => (firstContainer(p).image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"), expect: /is untagged; pin a version tag/ },
+        { policy: k.imageAllowedRegistry, bad: (p) => (firstContainer(p).image = "evil.example.com/x:1.0"), expect: /not from an allowed registry; push it to one of/ },
+        { policy: k.imageAllowedRegistry, bad: (p) => (firstContainer(p).image = "nginx:1.27"), expect: /\(docker\.io\/library\/nginx\) is not from an allowed registry/ },
+        { policy: k.rollingUpdateZeroUnavailable, bad: (p) => (p.spec.strategy.rollingUpdate.maxUnavailable = "25%"), expect: /maxUnavailable is "25%"; set it to 0/ },
+        { policy: k.rollingUpdateZeroUnavailable, bad: (p) => delete p.spec.strategy, expect: /unset \(defaults to 25%\); set it to 0/ },
+        { policy: k.rollingUpdateZeroUnavailable, bad: (p) => (p.spec.strategy = { type: "Recreate" }), expect: /strategy.type is "Recreate"; use RollingUpdate/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostNetwork = true), expect: /pod sets hostNetwork: true; remove it/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.volumes = [{ name: "docker", hostPath: { path: "/var/run" } }]), expect: /hostPath volumes "docker"/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.privileged = true), expect: /privileged: false/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.capabilities = {}), expect: /capabilities\.drop: \["ALL"\]/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => delete firstContainer(p).securityContext.allowPrivilegeEscalation, expect: /allowPrivilegeEscalation: false/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.readOnlyRootFilesystem = false), expect: /readOnlyRootFilesystem: true/ },
+        {
+            policy: k.restrictedPodSecurity,
+            bad: (p) => {
+                delete p.spec.template.spec.securityContext.runAsNonRoot;
+                delete firstContainer(p).securityContext.runAsNonRoot;
+            },
+            expect: /runAsNonRoot: true/,
+        },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "JWT_SECRET", value: "s3cr3t" }), expect: /env "JWT_SECRET" set as a literal value; use valueFrom\.secretKeyRef/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => (firstContainer(p).env[2] = { name: "DATABASE_URL", value: "postgresql://app:pw@db:5432/app" }), expect: /env "DATABASE_URL" set as a literal/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "API_TOKEN", value: UNKNOWN }), expect: /env "API_TOKEN" set as a literal/ },
+        { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[1].value = "debug"), expect: /LOG_LEVEL is "debug"; use "info"/ },
+        { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[0].value = "development"), expect: /NODE_ENV is "development"; set it to "production"/ },
+        { policy: k.noDefaultNamespace, bad: (p) => (p.metadata.namespace = "default"), expect: /"default"; use the app namespace/ },
+        { policy: k.noDefaultNamespace, bad: (p) => delete p.metadata.namespace, expect: /metadata\.namespace is not set/ },
+    ];
+
+    for (const { policy, bad, expect } of cases) {
+        it(`${policy.name} fires on ${expect.source.slice(0, 50)}`, async () => {
+            await expectQuiet(policy, good);
+            await expectViolation(policy, mutated(good, bad), expect);
+        });
+    }
+
+    it("applies to every pod-template shape: StatefulSet, DaemonSet, Job, CronJob, Pod", async () => {
+        const c = container("x", "nginx:latest");
+        const template = { metadata: { labels: {} }, spec: { containers: [c] } };
+        const shapes: TestResource[] = [
+            k8s("kubernetes:apps/v1:StatefulSet", "s", { spec: { template } }),
+            k8s("kubernetes:apps/v1:DaemonSet", "d", { spec: { template } }),
+            k8s("kubernetes:batch/v1:Job", "j", { spec: { template } }),
+            k8s("kubernetes:batch/v1:CronJob", "c", { spec: { schedule: "* * * * *", jobTemplate: { spec: { template } } } }),
+            k8s("kubernetes:core/v1:Pod", "p", { spec: { containers: [c] } }),
+        ];
+        for (const shape of shapes) await expectViolation(k.imagePinned, shape, /uses "latest"/);
+    });
+
+    it("checks init containers too", async () => {
+        const bad = mutated(good, (p) => (p.spec.template.spec.initContainers = [{ ...container("init", "busybox") }]));
+        await expectViolation(k.imagePinned, bad, /initContainer "init": image "busybox" is untagged/);
+    });
+
+    it("k8s-health-probes exempts Jobs", async () => {
+        await expectQuiet(k.healthProbes, job("migrate-1-2-3", { "release-platform/role": "migration" }));
+    });
+
+    it("k8s-image-pinned accepts a digest", async () => {
+        await expectQuiet(k.imagePinned, mutated(good, (p) => (firstContainer(p).image = `nginx@sha256:${"a".repeat(64)}`)));
+    });
+
+    it("k8s-image-allowed-registry reads its prefixes from config", async () => {
+        const hub = mutated(good, (p) => (firstContainer(p).image = "nginxinc/nginx-unprivileged:1.27.3-alpine"));
+        await expectViolation(k.imageAllowedRegistry, hub, /not from an allowed registry/);
+        await expectQuiet(k.imageAllowedRegistry, hub, { "k8s-image-allowed-registry": { allowedRegistries: ["docker.io/nginxinc/"] } });
+    });
+
+    it("k8s-no-literal-secrets-in-env can only decide an unknown *_URL literal at up", async () => {
+        const bad = mutated(good, (p) => firstContainer(p).env.push({ name: "SERVICE_URL", value: UNKNOWN }));
+        const result = await analyze([k.noLiteralSecretsInEnv], bad);
+        assert.equal(result.diagnostics.length, 1);
+        assert.equal(result.diagnostics[0].enforcementLevel, "advisory");
+        assert.match(result.diagnostics[0].message, /can't run policy 'k8s-no-literal-secrets-in-env' .* during preview/);
+    });
+
+    it("k8s-no-default-namespace ignores cluster-scoped objects", async () => {
+        await expectQuiet(k.noDefaultNamespace, { type: "kubernetes:core/v1:Namespace", name: NS, props: { metadata: { name: NS } } });
+        await expectQuiet(k.noDefaultNamespace, { type: "pulumi:providers:kubernetes", name: "k8s", props: {} });
+    });
+});
+
+describe("kubernetes traffic policies", () => {
+    const ingress = k8s("kubernetes:networking.k8s.io/v1:Ingress", "api", {
+        spec: { tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }], rules: [{ host: "api.example.com" }] },
+    });
+
+    it("k8s-ingress-tls", async () => {
+        await expectQuiet(k.ingressTls, ingress);
+        await expectViolation(k.ingressTls, mutated(ingress, (p) => delete p.spec.tls), /no TLS; add spec\.tls/);
+        await expectViolation(k.ingressTls, mutated(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })), /"admin\.example\.com" are not listed in spec\.tls/);
+    });
+
+    it("k8s-alb-no-ip-target-type checks the Ingress and blue/green Services", async () => {
+        const ip = { "alb.ingress.kubernetes.io/target-type": "ip" };
+        await expectQuiet(k.albInstanceTargetType, ingress);
+        await expectViolation(k.albInstanceTargetType, mutated(ingress, (p) => (p.metadata.annotations = ip)), /target-type: ip routes to pod IPs/);
+        const live = service("auth-service", { app: "auth-service", color: "blue" });
+        await expectQuiet(k.albInstanceTargetType, live);
+        await expectViolation(k.albInstanceTargetType, mutated(live, (p) => (p.metadata.annotations = ip)), /blue\/green Service sets .*target-type: ip; use "instance"/);
+    });
+
+    it("k8s-hpa-bounds uses the configured replica minimum", async () => {
+        const hpa = k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", { spec: { minReplicas: 2, maxReplicas: 6 } });
+        await expectViolation(k.hpaBounds, hpa, /minReplicas is 2; raise it to at least 5/);
+        await expectQuiet(k.hpaBounds, hpa, { "k8s-hpa-bounds": { minReplicas: 2 } });
+        await expectViolation(k.hpaBounds, mutated(hpa, (p) => (p.spec.maxReplicas = 2)), /minReplicas 2 is not below maxReplicas 2/, { "k8s-hpa-bounds": { minReplicas: 2 } });
+    });
+});
+
+describe("kubernetes stack policies", () => {
+    async function stackMessages(policy: Policies[number], graph: TestResource[], config: PolicyConfigFile = {}) {
+        return messagesOf(await analyzeStack([policy], graph, config));
+    }
+
+    it("are quiet on a compliant release", async () => {
+        for (const p of [k.liveMinReplicas, k.livePodDisruptionBudget, k.namespaceNetworkPolicies]) {
+            assert.deepEqual(await stackMessages(p, releaseGraph()), [], p.name);
+        }
+    });
+
+    it("k8s-live-min-replicas counts only Deployments behind a live Service, with the configured minimum", async () => {
+        const graph = edit(releaseGraph(), "auth-service-blue", (r) => mutated(r, (p) => (p.spec.replicas = 2)));
+        assert.match((await stackMessages(k.liveMinReplicas, graph))[0], /auth-service-blue serves live Service auth-service with 2 replicas; set at least 5/);
+        assert.deepEqual(await stackMessages(k.liveMinReplicas, graph, { "k8s-live-min-replicas": { minReplicas: 2 } }), []);
+        const idle = edit(releaseGraph(), "auth-service-green", (r) => mutated(r, (p) => (p.spec.replicas = 0)));
+        assert.deepEqual(await stackMessages(k.liveMinReplicas, idle), []);
+    });
+
+    it("k8s-live-pdb wants a PDB that allows an eviction", async () => {
+        const none = releaseGraph().filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget");
+        assert.match((await stackMessages(k.livePodDisruptionBudget, none))[0], /live Deployment auth-service-blue has no PodDisruptionBudget/);
+        const pdbOnly = releaseGraph().map((r) => (r.type.endsWith("PodDisruptionBudget") ? mutated(r, (p) => (p.spec = { minAvailable: "100%", selector: p.spec.selector })) : r));
+        assert.match((await stackMessages(k.livePodDisruptionBudget, pdbOnly)).join(), /allows no eviction of auth-service-blue \(5 replicas\)/);
+        assert.equal(k.allowedEvictions({ maxUnavailable: 0 }, 5), 0);
+        assert.equal(k.allowedEvictions({ minAvailable: 4 }, 5), 1);
+        assert.equal(k.allowedEvictions({ maxUnavailable: "10%" }, 5), 1);
+    });
+
+    it("k8s-namespace-network-policies", async () => {
+        const graph = releaseGraph().filter((r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        assert.match((await stackMessages(k.namespaceNetworkPolicies, graph))[0], /namespace api-platform-prod runs workloads .* without a NetworkPolicy/);
+    });
+
+    it("k8s-namespace-network-policies follows a namespace that is unknown during preview to its Namespace resource", async () => {
+        const graph = releaseGraph();
+        const ns = graph.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+        const unknownNs = graph.map((r) =>
+            r.type.startsWith("kubernetes:") && r !== ns ? mutated({ ...r, propertyDependencies: { metadata: [ns.urn] } }, (p) => (p.metadata.namespace = UNKNOWN)) : r,
+        );
+        assert.deepEqual(await stackMessages(k.namespaceNetworkPolicies, unknownNs), []);
+    });
+});
