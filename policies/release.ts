@@ -1,7 +1,7 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
 import { AWS } from "./aws";
-import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
+import { liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
 import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
 
 const MAINTENANCE = "maintenance";
