@@ -1,0 +1,331 @@
+// Drives a CrossGuard policy pack the way the Pulumi engine does: starts it with
+// `@pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, reads the port it prints,
+// and talks to it over Pulumi's Analyzer gRPC protocol. A tiny Engine service on 127.0.0.1
+// receives the pack's log messages. Nothing here evaluates a policy itself.
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
+import { buildPack } from "./packBuild";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb.js");
+const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb.js");
+const engineRpc = require("@pulumi/pulumi/proto/engine_grpc_pb.js");
+const engineProto = require("@pulumi/pulumi/proto/engine_pb.js");
+const { Empty } = require("google-protobuf/google/protobuf/empty_pb.js");
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const RUN_POLICY_PACK = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js"));
+const MAX_MESSAGE = 400 * 1024 * 1024;
+const START_TIMEOUT_MS = 60_000;
+
+export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
+const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "disabled", "remediate"]; // proto enum order
+const LOG_SEVERITIES = ["debug", "info", "warning", "error"];
+
+export interface PolicyInfo {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    kind: "resource" | "stack" | "unknown";
+    configSchema?: { properties: Record<string, any>; required: string[] };
+}
+
+export interface PackInfo {
+    name: string;
+    version: string;
+    policies: PolicyInfo[];
+}
+
+/** One policy's configuration as the engine sends it in Configure. */
+export interface PolicyConfig {
+    enforcementLevel: EnforcementLevel;
+    properties: Record<string, unknown>;
+}
+
+/** What the engine knows about a resource when it asks a pack to check it. */
+export interface AnalyzedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Properties in Pulumi's wire format (secrets enveloped, unknowns as sentinels). */
+    properties: Record<string, unknown>;
+    parent?: string;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    protect: boolean;
+    ignoreChanges: string[];
+    additionalSecretOutputs: string[];
+    aliases: string[];
+    deleteBeforeReplace?: boolean;
+    customTimeouts?: { create?: number; update?: number; delete?: number };
+    provider?: { urn: string; type: string; name: string; properties: Record<string, unknown> };
+}
+
+export interface Diagnostic {
+    policyName: string;
+    policyPackName: string;
+    policyPackVersion: string;
+    enforcementLevel: EnforcementLevel;
+    urn: string;
+    message: string;
+    description: string;
+}
+
+export interface LogMessage {
+    severity: string;
+    message: string;
+    urn?: string;
+}
+
+export class PackStartError extends Error {}
+
+/** A running policy pack plus the Engine service it logs to. Always `close()` it. */
+export class PolicyPackProcess {
+    readonly logs: LogMessage[] = [];
+    private child?: ChildProcess;
+    private engine?: grpc.Server;
+    private client?: any;
+    private readonly killOnExit = () => this.child?.kill("SIGKILL");
+
+    /** Compiles (or reuses) the pack in `packDir` and starts it. */
+    static async start(packDir: string): Promise<PolicyPackProcess> {
+        const pack = new PolicyPackProcess();
+        try {
+            await pack.launch(buildPack(packDir).dir);
+            return pack;
+        } catch (e) {
+            pack.close();
+            throw e;
+        }
+    }
+
+    private async launch(dir: string): Promise<void> {
+        const engineAddress = await this.startEngine();
+        process.once("exit", this.killOnExit);
+        this.child = spawn(process.execPath, [RUN_POLICY_PACK, engineAddress, dir], {
+            cwd: dir,
+            // The Node.js runtime sends `pulumi.log` calls to the engine named here.
+            env: { ...process.env, PULUMI_NODEJS_ENGINE: engineAddress },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const port = await this.readPort(this.child);
+        this.client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+            "grpc.max_receive_message_length": MAX_MESSAGE,
+            "grpc.max_send_message_length": MAX_MESSAGE,
+        });
+    }
+
+    private startEngine(): Promise<string> {
+        const server = new grpc.Server();
+        this.engine = server;
+        server.addService(engineRpc.EngineService, {
+            log: (call: any, callback: any) => {
+                const req = call.request;
+                this.logs.push({ severity: LOG_SEVERITIES[req.getSeverity()] ?? "info", message: req.getMessage(), urn: req.getUrn() || undefined });
+                callback(null, new Empty());
+            },
+            getRootResource: (_call: any, callback: any) => callback(null, new engineProto.GetRootResourceResponse()),
+            setRootResource: (_call: any, callback: any) => callback(null, new engineProto.SetRootResourceResponse()),
+        });
+        return new Promise((resolve, reject) => {
+            server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(`127.0.0.1:${port}`)));
+        });
+    }
+
+    /** The pack prints its port as the first stdout line; everything else it prints is kept as logs. */
+    private readPort(child: ChildProcess): Promise<number> {
+        return new Promise((resolve, reject) => {
+            let stdout = "";
+            let stderr = "";
+            let port: number | undefined;
+            const timer = setTimeout(() => fail(`the policy pack did not report a port within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+            const fail = (message: string) => {
+                clearTimeout(timer);
+                reject(new PackStartError(`${message}${stderr.trim() ? `:\n${stderr.trim()}` : ""}`));
+            };
+            child.stdout!.on("data", (chunk: Buffer) => {
+                stdout += chunk.toString();
+                if (port !== undefined) return this.keepOutput(stdout, "info", (rest) => (stdout = rest));
+                const newline = stdout.indexOf("\n");
+                if (newline < 0) return;
+                port = Number(stdout.slice(0, newline).trim());
+                stdout = stdout.slice(newline + 1);
+                clearTimeout(timer);
+                if (Number.isInteger(port) && port > 0) resolve(port);
+                else fail(`the policy pack printed '${stdout.slice(0, newline)}' instead of a port`);
+            });
+            child.stderr!.on("data", (chunk: Buffer) => {
+                stderr += chunk.toString();
+                if (port !== undefined) this.keepOutput(stderr, "error", (rest) => (stderr = rest));
+            });
+            child.on("error", (e) => fail(`could not start the policy pack: ${e.message}`));
+            child.on("exit", (code, signal) => {
+                if (port === undefined) fail(`the policy pack exited (${signal ?? `code ${code}`}) before reporting a port`);
+            });
+        });
+    }
+
+    private keepOutput(buffer: string, severity: string, setRest: (rest: string) => void): void {
+        const lines = buffer.split("\n");
+        setRest(lines.pop() ?? "");
+        for (const line of lines) if (line.trim()) this.logs.push({ severity, message: line });
+    }
+
+    async getInfo(): Promise<PackInfo> {
+        const info = await this.call("getAnalyzerInfo", new Empty());
+        return {
+            name: info.getName(),
+            version: info.getVersion(),
+            policies: info.getPoliciesList().map(toPolicyInfo),
+        };
+    }
+
+    async configure(config: Record<string, PolicyConfig>): Promise<void> {
+        const req = new analyzerProto.ConfigureAnalyzerRequest();
+        const map = req.getPolicyconfigMap();
+        for (const [name, c] of Object.entries(config)) {
+            const pc = new analyzerProto.PolicyConfig();
+            pc.setEnforcementlevel(LEVELS.indexOf(c.enforcementLevel));
+            pc.setProperties(Struct.fromJavaScript(toJson(c.properties)));
+            map.set(name, pc);
+        }
+        await this.call("configure", req);
+    }
+
+    async configureStack(stack: { stack: string; project: string; dryRun: boolean }): Promise<void> {
+        const req = new analyzerProto.AnalyzerStackConfigureRequest();
+        req.setStack(stack.stack);
+        req.setProject(stack.project);
+        req.setDryRun(stack.dryRun);
+        await this.call("configureStack", req);
+    }
+
+    async analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
+        const req = new analyzerProto.AnalyzeRequest();
+        fillResource(req, resource);
+        const resp = await this.call("analyze", req);
+        return resp.getDiagnosticsList().map((d: any) => toDiagnostic(d, resource.urn));
+    }
+
+    async analyzeStack(resources: AnalyzedResource[]): Promise<Diagnostic[]> {
+        const req = new analyzerProto.AnalyzeStackRequest();
+        req.setResourcesList(resources.map(toStackResource));
+        const resp = await this.call("analyzeStack", req);
+        // As the engine does: a stack diagnostic without a URN of the stack goes to the first resource (the root stack).
+        const urns = new Set(resources.map((r) => r.urn));
+        const fallback = resources[0]?.urn ?? "";
+        return resp.getDiagnosticsList().map((d: any) => {
+            const diag = toDiagnostic(d, fallback);
+            return urns.has(diag.urn) ? diag : { ...diag, urn: fallback };
+        });
+    }
+
+    close(): void {
+        this.client?.close();
+        this.client = undefined;
+        if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+        process.off("exit", this.killOnExit);
+        this.engine?.forceShutdown();
+        this.engine = undefined;
+    }
+
+    private call(method: string, req: unknown): Promise<any> {
+        return new Promise((resolve, reject) => {
+            if (!this.client) return reject(new Error("the policy pack is not running"));
+            this.client[method](req, (err: grpc.ServiceError | null, resp: any) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp)));
+        });
+    }
+}
+
+/** The pack failed while answering (a policy threw, or the process died). */
+export class PolicyPackError extends Error {
+    constructor(method: string, err: grpc.ServiceError) {
+        super(`policy pack ${method} failed: ${err.details || err.message}`);
+    }
+}
+
+function toPolicyInfo(p: any): PolicyInfo {
+    const schema = p.getConfigschema();
+    const type = p.getPolicyType();
+    return {
+        name: p.getName(),
+        description: p.getDescription(),
+        enforcementLevel: LEVELS[p.getEnforcementlevel()] ?? "advisory",
+        kind: type === analyzerProto.PolicyType.POLICY_TYPE_RESOURCE ? "resource" : type === analyzerProto.PolicyType.POLICY_TYPE_STACK ? "stack" : "unknown",
+        ...(schema ? { configSchema: { properties: schema.getProperties()?.toJavaScript() ?? {}, required: schema.getRequiredList() } } : {}),
+    };
+}
+
+function toDiagnostic(d: any, defaultUrn: string): Diagnostic {
+    const level = LEVELS[d.getEnforcementlevel()] ?? "advisory";
+    return {
+        policyName: d.getPolicyname(),
+        policyPackName: d.getPolicypackname(),
+        policyPackVersion: d.getPolicypackversion(),
+        // Remediations that still violate are reported as mandatory, as the engine does.
+        enforcementLevel: level === "remediate" ? "mandatory" : level,
+        urn: d.getUrn() || defaultUrn,
+        message: d.getMessage(),
+        description: d.getDescription(),
+    };
+}
+
+function fillResource(req: any, r: AnalyzedResource): void {
+    req.setUrn(r.urn);
+    req.setType(r.type);
+    req.setName(r.name);
+    req.setProperties(Struct.fromJavaScript(toJson(r.properties)));
+    req.setOptions(toOptions(r));
+    if (r.provider) {
+        const provider = new analyzerProto.AnalyzerProviderResource();
+        provider.setUrn(r.provider.urn);
+        provider.setType(r.provider.type);
+        provider.setName(r.provider.name);
+        provider.setProperties(Struct.fromJavaScript(toJson(r.provider.properties)));
+        req.setProvider(provider);
+    }
+}
+
+function toStackResource(r: AnalyzedResource): any {
+    const res = new analyzerProto.AnalyzerResource();
+    fillResource(res, r);
+    if (r.parent) res.setParent(r.parent);
+    res.setDependenciesList(r.dependencies);
+    const deps = res.getPropertydependenciesMap();
+    for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+        if (!urns.length) continue;
+        const pd = new analyzerProto.AnalyzerPropertyDependencies();
+        pd.setUrnsList(urns);
+        deps.set(key, pd);
+    }
+    return res;
+}
+
+/** The resource options message; without it the pack answers "a more recent version of the Pulumi CLI is required". */
+function toOptions(r: AnalyzedResource): any {
+    const opts = new analyzerProto.AnalyzerResourceOptions();
+    opts.setProtect(r.protect);
+    opts.setIgnorechangesList(r.ignoreChanges);
+    opts.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
+    opts.setAliasesList(r.aliases);
+    if (r.deleteBeforeReplace !== undefined) {
+        opts.setDeletebeforereplacedefined(true);
+        opts.setDeletebeforereplace(r.deleteBeforeReplace);
+    }
+    if (r.customTimeouts) {
+        const timeouts = new analyzerProto.AnalyzerResourceOptions.CustomTimeouts();
+        timeouts.setCreate(r.customTimeouts.create ?? 0);
+        timeouts.setUpdate(r.customTimeouts.update ?? 0);
+        timeouts.setDelete(r.customTimeouts.delete ?? 0);
+        opts.setCustomtimeouts(timeouts);
+    }
+    if (r.parent) opts.setParent(r.parent);
+    return opts;
+}
+
+/** Struct.fromJavaScript rejects `undefined`; the engine drops such properties too. */
+function toJson(value: unknown): any {
+    return JSON.parse(JSON.stringify(value ?? {}));
+}

@@ -1,0 +1,94 @@
+// Shared command-line plumbing for plan and audit: flags, exit codes, one-line error messages.
+import { PackStartError, PolicyPackError } from "./analyzer";
+import { PackSourceError } from "./packBuild";
+import { PolicyConfigError } from "./policyConfig";
+import { ExportFileError } from "./stackExport";
+
+export const EXIT_OK = 0;
+export const EXIT_MANDATORY_VIOLATIONS = 1;
+export const EXIT_UNUSABLE_INPUT = 2;
+/** The check itself could not run: the pack failed to start or a policy threw. */
+export const EXIT_CHECK_FAILED = 3;
+
+/** Bad arguments or input files: reported as one line, exit 2. */
+export class InputError extends Error {}
+
+export interface ParsedArgs {
+    positional: string[];
+    flags: Record<string, string | true>;
+}
+
+/** Parses `--name value`, `--name=value` and boolean `--name` flags; `booleans` lists the latter. */
+export function parseArgs(argv: string[], known: { values: string[]; booleans: string[] }, usage: string): ParsedArgs {
+    const positional: string[] = [];
+    const flags: Record<string, string | true> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (!arg.startsWith("--")) {
+            positional.push(arg);
+            continue;
+        }
+        const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+        if (known.booleans.includes(name)) {
+            flags[name] = true;
+        } else if (known.values.includes(name)) {
+            const value = inline ?? argv[++i];
+            if (value === undefined || value.startsWith("--")) throw new InputError(`--${name} needs a value\n${usage}`);
+            flags[name] = value;
+        } else {
+            throw new InputError(`unknown option --${name}\n${usage}`);
+        }
+    }
+    return { positional, flags };
+}
+
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+    const v = args.flags[name];
+    return typeof v === "string" ? v : undefined;
+}
+
+export interface CommandResult {
+    code: number;
+    output: string;
+}
+
+export interface ToolRun extends CommandResult {
+    /** The one-line error message, when the command failed. */
+    error?: string;
+}
+
+/** Runs a command, turning its errors into a message and an exit code; never a stack trace for input problems. */
+export async function execute(command: () => Promise<CommandResult>): Promise<ToolRun> {
+    try {
+        return await command();
+    } catch (e) {
+        const { code, message } = describeFailure(e);
+        return { code, output: "", error: `error: ${message}\n` };
+    }
+}
+
+/** The process entry point: prints what `execute` returns and exits with its code. */
+export function runCli(command: () => Promise<CommandResult>): void {
+    const onSignal = (signal: NodeJS.Signals) => process.exit(signal === "SIGINT" ? 130 : 143);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    void execute(command).then((run) => {
+        process.stdout.write(run.output);
+        if (run.error) process.stderr.write(run.error);
+        exitAfterFlush(run.code);
+    });
+}
+
+/** Exits once stdout has drained; the Pulumi runtime may leave handles that would keep the process alive. */
+function exitAfterFlush(code: number): void {
+    process.stdout.write("", () => process.exit(code));
+}
+
+export function describeFailure(e: unknown): { code: number; message: string } {
+    if (e instanceof InputError || e instanceof ExportFileError || e instanceof PolicyConfigError || e instanceof PackSourceError) {
+        return { code: EXIT_UNUSABLE_INPUT, message: e.message };
+    }
+    if (e instanceof PackStartError || e instanceof PolicyPackError) return { code: EXIT_CHECK_FAILED, message: e.message };
+    const message = e instanceof Error ? (process.env.DEBUG ? e.stack ?? e.message : e.message) : String(e);
+    return { code: EXIT_CHECK_FAILED, message };
+}

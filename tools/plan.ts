@@ -1,0 +1,129 @@
+// npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json]
+//                 [--policy-config <file>] [--policy-pack <dir>] [--program <file>]
+//
+// Evaluates index.ts offline in preview mode (the harness's mocks: provider outputs stay unknown,
+// undecryptable `secure:` values are placeholders), checks the result with the policy pack through
+// Pulumi's analyzer protocol, and prints the plan. Exit 0: no mandatory violation; 1: mandatory
+// violations; 2: unusable input; 3: the check could not run.
+import * as fs from "fs";
+import * as path from "path";
+import type { ProgramRun, StackConfigSource } from "../test/harness";
+import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, parseArgs, runCli, stringFlag } from "./cli";
+import { checkWith } from "./policyCheck";
+import { countByLevel, renderJson, renderText, Report, ShownResource } from "./report";
+import { analysisForRun, STACK_TYPE, toStackExport, writeStackExport } from "./stackExport";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
+const PROJECT = "release-platform";
+const ROOT = path.resolve(__dirname, "..");
+export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
+
+export interface PlanOptions {
+    stack: string;
+    configFile?: string;
+    outFile?: string;
+    json: boolean;
+    policyConfigFile: string;
+    packDir: string;
+    /** Another program module than index.ts (test fixtures). */
+    program?: string;
+}
+
+export function parsePlanArgs(argv: string[]): PlanOptions {
+    const args = parseArgs(argv, { values: ["stack", "config", "out", "policy-config", "policy-pack", "program"], booleans: ["json"] }, USAGE);
+    if (args.positional.length) throw new InputError(`unexpected argument ${args.positional[0]}\n${USAGE}`);
+    const stack = stringFlag(args, "stack");
+    if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
+    return {
+        stack,
+        configFile: stringFlag(args, "config"),
+        outFile: stringFlag(args, "out"),
+        json: args.flags.json === true,
+        policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`),
+        packDir: stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR,
+        program: stringFlag(args, "program") && path.resolve(stringFlag(args, "program")!),
+    };
+}
+
+export async function plan(opts: PlanOptions): Promise<CommandResult> {
+    const configFile = stackConfigFile(opts.stack, opts.configFile);
+    if (!fs.existsSync(opts.policyConfigFile)) {
+        throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
+    }
+    const { prepared, check } = await checkWith(
+        opts.packDir,
+        opts.policyConfigFile,
+        () => evaluate(opts.stack, configFile, opts.program),
+        ({ run }) => ({ stack: opts.stack, project: PROJECT, dryRun: true, input: analysisForRun(run) }),
+    );
+    const { run, source } = prepared;
+    const exported = toStackExport(run);
+    if (opts.outFile) writeStackExport(opts.outFile, exported);
+
+    const report: Report = {
+        title: `Plan ${opts.stack}: ${relative(source.file)}, preview (nothing deployed; provider outputs are known after apply)`,
+        resources: run.resources.map(shownResource),
+        stackOutputs: run.outputs,
+        notes: planNotes(source, opts),
+        check,
+        policyConfigFile: relative(opts.policyConfigFile),
+    };
+    const output = opts.json ? renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true }) : renderText(report);
+    return { code: countByLevel(check.violations).mandatory ? EXIT_MANDATORY_VIOLATIONS : EXIT_OK, output };
+}
+
+function stackConfigFile(stack: string, configFile?: string): string {
+    const file = configFile ? path.resolve(configFile) : path.join(ROOT, `Pulumi.${stack}.yaml`);
+    if (!configFile && !fs.existsSync(file)) {
+        throw new InputError(`unknown stack "${stack}": there is no ${relative(file)} (stacks: ${knownStacks().join(", ") || "none"})`);
+    }
+    if (!fs.existsSync(file)) throw new InputError(`stack config ${configFile} does not exist`);
+    return file;
+}
+
+function knownStacks(): string[] {
+    return fs
+        .readdirSync(ROOT)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s);
+}
+
+/** Loads the harness (and with it the Pulumi SDK) only now, so the policy pack starts meanwhile. */
+async function evaluate(stack: string, configFile: string, program?: string): Promise<{ run: ProgramRun; source: StackConfigSource }> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const harness: typeof import("../test/harness") = require("../test/harness");
+    let source: StackConfigSource;
+    try {
+        source = harness.readStackConfig(stack, configFile);
+    } catch (e) {
+        throw new InputError((e as Error).message);
+    }
+    try {
+        return { run: await harness.runProgram({ stack, source, preview: true, ...(program ? { program } : {}) }), source };
+    } catch (e) {
+        const cause = e instanceof harness.ProgramError ? e.cause : e;
+        // config.ts is re-evaluated with the program, so compare by name rather than class.
+        if (cause instanceof Error && cause.name === "StackConfigError") throw new InputError(cause.message);
+        throw new Error(`the program failed for stack "${stack}": ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+}
+
+function shownResource(r: ProgramRun["resources"][number]): ShownResource {
+    return { urn: r.urn, type: r.type, name: r.name, custom: r.custom, parent: r.parent, properties: r.type === STACK_TYPE ? {} : r.inputs };
+}
+
+function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
+    const notes = source.placeholders.map(
+        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder ("[secret: not decrypted offline]").`,
+    );
+    if (opts.outFile) notes.push(`Wrote the evaluated stack (pulumi stack export format, secrets redacted) to ${opts.outFile}.`);
+    return notes;
+}
+
+function relative(file: string): string {
+    return path.relative(process.cwd(), file) || file;
+}
+
+if (require.main === module) {
+    runCli(() => plan(parsePlanArgs(process.argv.slice(2))));
+}
