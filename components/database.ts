@@ -127,7 +127,8 @@ export class Database extends pulumi.ComponentResource {
         return new aws.kms.Key(
             `${name}-storage`,
             { description: `${this.config.identifier} storage, performance insights and master secret`, enableKeyRotation: true, deletionWindowInDays: 30, tags: this.named("storage") },
-            { parent: this },
+            // Without this key the database, its snapshots and the master secret can't be read.
+            { parent: this, protect: true },
         );
     }
 

@@ -393,6 +393,7 @@ describe("platform: database", () => {
             const keys = byType(run, T.kmsKey);
             assert.ok(keys.length >= 2);
             for (const key of keys) assert.equal(inputs(key).enableKeyRotation, true, key.name);
+            assert.equal(byName(run, T.kmsKey, "database-storage").protect, true, "the database's key is protected");
         }
     });
 

@@ -24,7 +24,7 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { RESOURCE_SIG, RecordedResource, SIG_KEY } from "./harness";
+import { RESOURCE_SIG, RecordedResource, SIG_KEY, UNKNOWN } from "./harness";
 import { schemaDefaults } from "../policies/util";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -36,7 +36,6 @@ const { Struct } = require(require.resolve("google-protobuf/google/protobuf/stru
 export const PACK = { name: "release-platform", version: "0.1.0", enforcementLevel: "mandatory" as EnforcementLevel };
 export const POLICY_CONFIG_DIR = path.resolve(__dirname, "..", "policies", "config");
 const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** A resource as a test describes it; `RecordedResource` from the harness converts with `fromRecorded`. */
 export interface TestResource {
@@ -93,7 +92,7 @@ export function toAnalyzerWire(v: unknown): unknown {
     const o = v as Record<string, any>;
     if (o[SIG_KEY] === RESOURCE_SIG) return o.id || o.urn;
     if (o[SIG_KEY] === OUTPUT_VALUE_SIG) {
-        const value = "value" in o ? toAnalyzerWire(o.value) : UNKNOWN_WIRE;
+        const value = "value" in o ? toAnalyzerWire(o.value) : UNKNOWN;
         return o.secret ? { [SIG_KEY]: "1b47061264138c4ac30d75fd1eb44270", value } : value;
     }
     return Object.fromEntries(

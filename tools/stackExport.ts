@@ -12,10 +12,8 @@ import * as fs from "fs";
 import type { AnalyzedResource } from "./analyzer";
 import type { ProgramRun, RecordedResource } from "../test/harness";
 
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-export const STACK_TYPE = "pulumi:pulumi:Stack";
+export { SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN } from "../test/harness";
+import { SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN } from "../test/harness";
 const PROVIDER_TYPE_PREFIX = "pulumi:providers:";
 const EXPORT_TOOL_VERSION = "release-platform offline plan 0.1.0";
 
