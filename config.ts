@@ -48,6 +48,8 @@ export interface ClusterConfig {
     nodeDesiredSize: number;
     nodeMaxSize: number;
     nodeDiskSize: number;
+    /** IAM roles granted cluster-admin through EKS access entries (operators, CI). */
+    adminRoleArns: string[];
 }
 
 export interface DatabaseConfig {
@@ -157,6 +159,7 @@ const CLUSTER_KEYS = [
     "nodeDesiredSize",
     "nodeMaxSize",
     "nodeDiskSize",
+    "adminRoleArns",
 ];
 const DATABASE_KEYS = [
     "identifier",
@@ -413,6 +416,10 @@ function parseCluster(c: Checker, value: unknown): ClusterConfig | undefined {
     const nodeDesiredSize = c.integer("cluster.nodeDesiredSize", o.nodeDesiredSize, 1, 100);
     const nodeMaxSize = c.integer("cluster.nodeMaxSize", o.nodeMaxSize, 1, 100);
     const nodeDiskSize = c.integer("cluster.nodeDiskSize", o.nodeDiskSize ?? 50, 20, 1000);
+    const adminRoleArns = c.stringList("cluster.adminRoleArns", o.adminRoleArns ?? [], {
+        pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+        allowed: "IAM role ARNs such as arn:aws:iam::123456789012:role/platform-admin",
+    });
     if (nodeMinSize !== undefined && nodeDesiredSize !== undefined && nodeMaxSize !== undefined) {
         if (!(nodeMinSize <= nodeDesiredSize && nodeDesiredSize <= nodeMaxSize)) {
             c.fail("cluster.nodeDesiredSize", `need nodeMinSize ≤ nodeDesiredSize ≤ nodeMaxSize, got ${nodeMinSize} ≤ ${nodeDesiredSize} ≤ ${nodeMaxSize}`);
@@ -425,11 +432,12 @@ function parseCluster(c: Checker, value: unknown): ClusterConfig | undefined {
         nodeMinSize === undefined ||
         nodeDesiredSize === undefined ||
         nodeMaxSize === undefined ||
-        nodeDiskSize === undefined
+        nodeDiskSize === undefined ||
+        adminRoleArns === undefined
     ) {
         return undefined;
     }
-    return { kubernetesVersion, publicAccessCidrs, nodeInstanceTypes, nodeMinSize, nodeDesiredSize, nodeMaxSize, nodeDiskSize };
+    return { kubernetesVersion, publicAccessCidrs, nodeInstanceTypes, nodeMinSize, nodeDesiredSize, nodeMaxSize, nodeDiskSize, adminRoleArns };
 }
 
 function parseDatabase(c: Checker, value: unknown, environment: Environment | undefined): DatabaseConfig | undefined {
@@ -642,7 +650,12 @@ function parseRelease(c: Checker, value: unknown): ReleaseConfig | undefined {
  * @param raw the config map as the CLI passes it: `release-platform:services` → JSON text, etc.
  * @param source where the values came from, for the error message (e.g. `Pulumi.prod.yaml`).
  */
-export function parseStackConfig(raw: Record<string, string>, stack: string, source = `Pulumi.${stack}.yaml`): StackConfig {
+export function parseStackConfig(
+    raw: Record<string, string>,
+    stack: string,
+    source = `Pulumi.${stack}.yaml`,
+    secretKeys: readonly string[] = [],
+): StackConfig {
     const c = new Checker();
     const own: Record<string, unknown> = {};
     for (const [fullKey, value] of Object.entries(raw)) {
@@ -688,8 +701,12 @@ export function parseStackConfig(raw: Record<string, string>, stack: string, sou
     const smokeTestImage = c.pinnedImage("smokeTestImage", own.smokeTestImage ?? "curlimages/curl:8.11.1");
     const maintenanceImage = c.pinnedImage("maintenanceImage", own.maintenanceImage ?? "nginxinc/nginx-unprivileged:1.27.3-alpine");
     const redisUrl = own.redisUrl;
-    if (redisUrl !== undefined && redisUrl !== OFFLINE_SECRET_PLACEHOLDER) {
-        c.string("redisUrl", redisUrl, { pattern: /^rediss?:\/\/\S+$/, allowed: "a redis:// or rediss:// URL" });
+    if (redisUrl !== undefined && !secretKeys.includes(`${PROJECT}:redisUrl`)) {
+        c.fail("redisUrl", "holds credentials and must be a secret: set it with `pulumi config set --secret redisUrl …` (value not shown)");
+    }
+    if (redisUrl !== undefined && redisUrl !== OFFLINE_SECRET_PLACEHOLDER && !/^rediss?:\/\/\S+$/.test(String(redisUrl))) {
+        // Never echo the value: it carries credentials.
+        c.fail("redisUrl", "the secret value is not a redis:// or rediss:// URL (value not shown)");
     }
     if (database?.restoreFromSnapshot && migrations?.length) {
         // Restoring is the rollback of a migration; running migrations against the restored copy
@@ -721,7 +738,10 @@ export function parseStackConfig(raw: Record<string, string>, stack: string, sou
 
 /** The stack config of the running Pulumi program. */
 export function loadStackConfig(): StackConfig {
-    return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+    const raw = pulumi.runtime.allConfig();
+    // `isConfigSecret` is left out of the SDK's typings but is how the SDK itself tells secure: values.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+    return parseStackConfig(raw, pulumi.getStack(), `Pulumi.${pulumi.getStack()}.yaml`, Object.keys(raw).filter((k) => isSecret(k)));
 }
 
 /** The Redis URL as a Pulumi secret, when configured (store it with `pulumi config set --secret`). */

@@ -45,6 +45,7 @@ const app = new AppNamespace("app", {
     environment: config.environment,
     databaseUrl: database.connectionUrl,
     redisUrl: redisUrlSecret(),
+    waitFor: cluster.workloadDependencies,
     provider: cluster.provider,
 });
 
@@ -78,6 +79,8 @@ const services = config.services.map(
             smokeTestImage: config.smokeTestImage,
             maintenancePage: config.maintenance ? maintenancePage : undefined,
             migrations,
+            databaseInstance: database.activeIdentifier,
+            monitoringStack: cluster.monitoringStack,
             provider: cluster.provider,
         }),
 );
@@ -90,6 +93,7 @@ const traffic = new ReleaseTraffic("traffic", {
     services,
     maintenance: config.maintenance,
     databasePort: database.port,
+    hasRedisUrl: config.hasRedisUrl,
     vpcCidr: config.vpcCidr,
     tags,
     provider: cluster.provider,

@@ -1,6 +1,9 @@
 import * as assert from "node:assert/strict";
 import { parseStackConfig, StackConfigError, splitImage } from "../config";
-import { configValue, readStackConfig, runProgram, ProgramError, SECRET_PLACEHOLDER, StackConfigSource, withOverrides } from "./harness";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { configValue, readStackConfig, ROOT, runProgram, ProgramError, SECRET_PLACEHOLDER, StackConfigSource, withOverrides, withSecrets } from "./harness";
 
 const prod = readStackConfig("prod");
 const staging = readStackConfig("staging");
@@ -8,7 +11,7 @@ const staging = readStackConfig("staging");
 /** Parses a config source and returns the problems it is rejected with (none when it parses). */
 function problems(source: StackConfigSource, stack = "prod"): { key: string; message: string }[] {
     try {
-        parseStackConfig(source.config, stack);
+        parseStackConfig(source.config, stack, source.file, source.secretKeys);
         return [];
     } catch (e) {
         assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${e}`);
@@ -165,29 +168,59 @@ describe("stack config", () => {
     });
 
     describe("a bad stack config never reaches the cloud", () => {
-        it("fails the program before any resource but the root stack is registered", async () => {
-            const source = withService((s) => (s.blue.version = "latest"));
-            await assert.rejects(runProgram({ stack: "prod", source }), (e: unknown) => {
-                assert.ok(e instanceof ProgramError);
-                assert.ok(e.cause instanceof StackConfigError, String(e.cause));
-                assert.match(e.message, /services\.auth-service\.blue\.version/);
-                assert.deepEqual(
-                    e.resources.map((r) => r.type),
-                    ["pulumi:pulumi:Stack"],
-                );
-                return true;
+        const mistakes: [string, () => StackConfigSource, string][] = [
+            ["a wrong type", () => withOverrides(prod, { cluster: { ...configValue(prod, "cluster"), nodeMinSize: "three" } }), "cluster.nodeMinSize"],
+            ["a value out of range", () => withOverrides(prod, { database: { ...configValue(prod, "database"), backupRetentionDays: 40 } }), "database.backupRetentionDays"],
+            ["an unknown color", () => withService((s) => (s.live = "purple")), "services.auth-service.live"],
+            ["an image tagged latest", () => withService((s) => (s.blue.version = "latest")), "services.auth-service.blue.version"],
+            ["an untagged image", () => withOverrides(prod, { migrations: [{ release: "1.2.3", image: "registry.example.com/migrations" }] }), "migrations[0].image"],
+            ["a missing required key", () => withOverrides(prod, { owner: undefined }), "owner"],
+            ["a likely typo", () => withOverrides(prod, { servces: {} }), "release-platform:servces"],
+            ["a plaintext secret", () => withOverrides(prod, { redisUrl: "rediss://u:p@cache:6379" }), "redisUrl"],
+        ];
+        for (const [what, source, key] of mistakes) {
+            it(`${what}: fails the program, naming ${key}, before any resource but the root stack is registered`, async () => {
+                await assert.rejects(runProgram({ stack: "prod", source: source() }), (e: unknown) => {
+                    assert.ok(e instanceof ProgramError);
+                    assert.ok(e.cause instanceof StackConfigError, String(e.cause));
+                    assert.ok(e.cause.problems.some((p) => p.key === key), e.message);
+                    assert.deepEqual(
+                        e.resources.map((r) => r.type),
+                        ["pulumi:pulumi:Stack"],
+                    );
+                    return true;
+                });
             });
-        });
+        }
     });
 
     describe("secrets", () => {
         it("accepts a redisUrl that is a secure: value not decrypted offline", () => {
-            const source = withOverrides(prod, { redisUrl: SECRET_PLACEHOLDER });
-            assert.equal(parseStackConfig(source.config, "prod").hasRedisUrl, true);
+            const source = withSecrets(prod, { redisUrl: SECRET_PLACEHOLDER });
+            assert.equal(parseStackConfig(source.config, "prod", source.file, source.secretKeys).hasRedisUrl, true);
         });
 
-        it("rejects a redisUrl that is not a redis URL", () => {
-            expectProblem(withOverrides(prod, { redisUrl: "http://cache" }), "redisUrl", /allowed: a redis:\/\/ or rediss:\/\/ URL/);
+        it("rejects a redisUrl kept in plaintext, without echoing it", () => {
+            const source = withOverrides(prod, { redisUrl: "rediss://default:hunter2@cache:6379" });
+            expectProblem(source, "redisUrl", /must be a secret: set it with `pulumi config set --secret redisUrl …`/);
+            assert.doesNotMatch(JSON.stringify(problems(source)), /hunter2/);
+        });
+
+        it("every key Pulumi.yaml declares secret is absent or secure: in both stack files", () => {
+            const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
+            const secretKeys = Object.entries<any>(project.config).filter(([, d]) => d.secret).map(([k]) => k);
+            assert.ok(secretKeys.length > 0);
+            for (const source of [prod, staging]) {
+                for (const key of secretKeys) {
+                    if (key in source.config) assert.ok(source.placeholders.includes(key), `${key} in ${source.file} is not a secure: value`);
+                }
+            }
+        });
+
+        it("rejects a redisUrl that is not a redis URL without echoing the secret", () => {
+            const source = withSecrets(prod, { redisUrl: "http://user:hunter2@cache:6379" });
+            expectProblem(source, "redisUrl", /not a redis:\/\/ or rediss:\/\/ URL \(value not shown\)/);
+            assert.doesNotMatch(JSON.stringify(problems(source)), /hunter2/);
         });
     });
 

@@ -62,6 +62,8 @@ export interface RunOptions {
     source?: StackConfigSource;
     /** Patch top-level keys (without namespace) of the config, e.g. `{ maintenance: true }`; `undefined` removes a key. */
     overrides?: Record<string, unknown>;
+    /** Set keys as secrets, the way `pulumi config set --secret` does, e.g. `{ redisUrl: "rediss://…" }`. */
+    secrets?: Record<string, string>;
     /** Preview (default): provider outputs stay unknown, as in `pulumi preview`. Otherwise mocks return fake outputs. */
     preview?: boolean;
     /** The program module to evaluate; defaults to the project's index.ts. */
@@ -137,6 +139,13 @@ export function withOverrides(source: StackConfigSource, overrides: Record<strin
     return { ...source, config };
 }
 
+/** Sets top-level keys as secret values (as `pulumi config set --secret` would). */
+export function withSecrets(source: StackConfigSource, secrets: Record<string, string>): StackConfigSource {
+    const patched = withOverrides(source, secrets);
+    const keys = Object.keys(secrets).map((k) => (k.includes(":") ? k : `${PROJECT}:${k}`));
+    return { ...patched, secretKeys: [...new Set([...source.secretKeys, ...keys])] };
+}
+
 /** The decoded value of a top-level key of a config source, for building overrides. */
 export function configValue<T = any>(source: StackConfigSource, key: string): T {
     const raw = source.config[key.includes(":") ? key : `${PROJECT}:${key}`];
@@ -174,6 +183,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     const preview = opts.preview ?? true;
     let source = opts.source ?? readStackConfig(opts.stack);
     if (opts.overrides) source = withOverrides(source, opts.overrides);
+    if (opts.secrets) source = withSecrets(source, opts.secrets);
 
     const resources: RecordedResource[] = [];
     const qualifiedTypes = new Map<string, string>();

@@ -77,7 +77,8 @@ before(async () => {
     restoring = await runProgram({
         stack: "prod",
         preview: false,
-        overrides: { database: { ...prodDatabase, restoreFromSnapshot: RESTORE_FROM }, migrations: [], redisUrl: REDIS_URL },
+        overrides: { database: { ...prodDatabase, restoreFromSnapshot: RESTORE_FROM }, migrations: [] },
+        secrets: { redisUrl: REDIS_URL },
     });
     stacks = [
         { name: "staging", run: staging },
