@@ -2,7 +2,8 @@
 //
 // The rules select the service's pods of both colors by name (`<service>-(blue|green)-…`) and its
 // container, so they stay the same when traffic switches colors; they need the Prometheus Operator
-// CRDs, kube-state-metrics and cAdvisor metrics, and the app's `http_requests_total` /
+// CRDs (so each PrometheusRule depends on the kube-prometheus-stack release that installs them),
+// kube-state-metrics and cAdvisor metrics, and the app's `http_requests_total` /
 // `http_request_duration_seconds` metrics.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -13,6 +14,8 @@ export interface AlertRulesArgs {
     /** The blue/green service, which is also its container's name and its live Service's name. */
     serviceName: string;
     namespace: pulumi.Input<string>;
+    /** The kube-prometheus-stack Helm release: it installs the PrometheusRule CRD. */
+    monitoringStack: pulumi.Resource;
     provider: k8s.Provider;
 }
 
@@ -49,7 +52,8 @@ export class AlertRules extends pulumi.ComponentResource {
                     groups: pulumi.output(args.namespace).apply((ns) => [{ name: ruleName, rules: serviceAlerts(args.serviceName, ns) }]),
                 },
             },
-            { parent: this, provider: args.provider },
+            // Without the CRD the API server rejects the kind.
+            { parent: this, provider: args.provider, dependsOn: [args.monitoringStack] },
         );
         this.registerOutputs({ ruleName });
     }

@@ -2,16 +2,21 @@
 // a Deployment per color, a smoke-test Job per running color, and a live and a preview Service.
 //
 // Promote and rollback only change which color the live and preview Services select. Everything
-// else depends on (service, color, version, replicas) alone, so a switch never restarts a pod,
-// re-runs a Job or touches an autoscaler.
+// else depends on (service, color, version, replicas, database instance) alone, so a switch never
+// restarts a pod, re-runs a Job or touches an autoscaler.
 //
 // The gate: the live Service depends on the smoke-test Job of the color it routes to. A color's Job
 // is created with its version, while that color is idle, and it tests through the preview Service
-// (which selects the idle color) after the color's rollout; a failing Job fails the update before
-// the live Service switches. The Job's spec never mentions the live color, so a later switch leaves
-// it alone. Deploy to the idle color and switch in separate updates (runbook order): a version
-// first rolled out on the color that is live in the same update is tested through the preview
-// Service too, i.e. against the other color.
+// after the color's rollout; a failing Job fails the update before the live Service switches. The
+// preview Service selects the idle color while that runs replicas, otherwise the live color, so it
+// always reaches running pods: a color deployed alone (the idle one scaled to 0) is tested through
+// the preview against itself. The Job's spec never mentions the live color, so a later switch
+// leaves it alone.
+//
+// Remaining limitation: the Jobs always test whatever the preview Service selects. Deploy to the
+// idle color and switch in separate updates (runbook order). On the very first deploy with both
+// colors running, or when a version is first rolled out on the color that is live in the same
+// update, the live color's Job tests through the preview Service, i.e. against the idle color.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Color, COLORS, ColorConfig, Environment, idleColor, ServiceConfig } from "../config";
@@ -52,6 +57,14 @@ export interface BlueGreenServiceArgs {
     maintenancePage?: MaintenancePage;
     /** A color whose version equals a migration's release starts only after that migration. */
     migrations: ReleaseMigration[];
+    /**
+     * Identifier of the RDS instance the services use (the restored one while restoring). It goes
+     * into the pods' annotations: the app reads `DATABASE_URL` from the Secret only at container
+     * start, so switching the database has to roll the pods.
+     */
+    databaseInstance: pulumi.Input<string>;
+    /** The kube-prometheus-stack release, which installs the PrometheusRule CRD. */
+    monitoringStack: pulumi.Resource;
     provider: k8s.Provider;
 }
 
@@ -62,6 +75,8 @@ export const TARGET_SERVICE_ANNOTATION = "release-platform/target-service";
 /** Labels smoke-test pods with the service they test (the NetworkPolicies select on it). */
 export const SMOKE_TEST_OF_LABEL = "release-platform/smoke-test-of";
 export const SMOKE_TEST_ROLE = "smoke-test";
+/** Pod-template annotation of the color Deployments: the RDS instance the pods connect to. */
+export const DATABASE_INSTANCE_ANNOTATION = "release-platform/database-instance";
 /** UID of the `node` user in Node.js images. */
 const APP_UID = 1000;
 /** UID of `curl_user` in curlimages/curl. */
@@ -89,6 +104,15 @@ export function colorSelector(service: string, color: Color): Record<string, str
     return { app: service, color };
 }
 
+/**
+ * The color the preview Service selects: the idle color while it runs replicas (the one being
+ * released), otherwise the live color, so the smoke tests always reach running pods.
+ */
+export function previewColor(service: Pick<ServiceConfig, "live" | "blue" | "green">): Color {
+    const idle = idleColor(service.live);
+    return service[idle].replicas > 0 ? idle : service.live;
+}
+
 export class BlueGreenService extends pulumi.ComponentResource {
     readonly serviceName: string;
     readonly config: ServiceConfig;
@@ -109,7 +133,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         this.liveTarget = args.maintenancePage ? "maintenance" : args.service.live;
 
         this.deployments = { blue: this.colorDeployment("blue"), green: this.colorDeployment("green") };
-        this.previewService = this.service(previewServiceName(this.serviceName), "preview", "ClusterIP", colorSelector(this.serviceName, idleColor(this.config.live)));
+        this.previewService = this.service(previewServiceName(this.serviceName), "preview", "ClusterIP", colorSelector(this.serviceName, previewColor(this.config)));
         for (const color of COLORS) {
             const replicas = this.colorConfig(color).replicas;
             if (replicas === 0) continue;
@@ -118,7 +142,11 @@ export class BlueGreenService extends pulumi.ComponentResource {
             this.smokeTests[color] = this.smokeTest(color);
         }
         this.liveService = this.createLiveService();
-        new AlertRules(`${name}-alerts`, { serviceName: this.serviceName, namespace: args.namespace, provider: args.provider }, { parent: this });
+        new AlertRules(
+            `${name}-alerts`,
+            { serviceName: this.serviceName, namespace: args.namespace, monitoringStack: args.monitoringStack, provider: args.provider },
+            { parent: this },
+        );
 
         this.registerOutputs({
             liveTarget: this.liveTarget,
@@ -173,7 +201,9 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     selector: { matchLabels: colorSelector(this.serviceName, color) },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                     template: {
-                        metadata: { labels },
+                        // A restore changes only the Secret's DATABASE_URL, which the app reads at
+                        // start: the instance in the template rolls the pods onto the new database.
+                        metadata: { labels, annotations: { [DATABASE_INSTANCE_ANNOTATION]: this.args.databaseInstance } },
                         spec: restrictedPodSpec({
                             runAsUser: APP_UID,
                             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
@@ -252,7 +282,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         );
     }
 
-    /** The URL the smoke tests hit: the preview Service, i.e. the idle color. */
+    /** The URL the smoke tests hit: the preview Service (the idle color, or the live one while the idle runs nothing). */
     private previewUrl(): pulumi.Output<string> {
         return pulumi.interpolate`http://${previewServiceName(this.serviceName)}.${this.args.namespace}.svc:${this.config.port}`;
     }

@@ -16,6 +16,8 @@ export interface ReleaseTrafficArgs {
     /** Whether maintenance mode is on; must agree with the services' live targets. */
     maintenance: boolean;
     databasePort: pulumi.Input<number>;
+    /** Whether the app Secret has `REDIS_URL`: the apps then reach Redis (their `/health` checks it). */
+    hasRedisUrl: boolean;
     /** The ALB (instance targets) and the database live in the VPC. */
     vpcCidr: string;
     /** AWS tags for the load balancer the controller creates. */
@@ -29,6 +31,8 @@ const ALB = "alb.ingress.kubernetes.io";
 /** TLS 1.2 and 1.3 only. */
 export const ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 const MIGRATION_ROLE = "migration";
+/** Redis (ElastiCache) default port; REDIS_URL is a secret, so its port can't be read here. */
+export const REDIS_PORT = 6379;
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 
@@ -119,7 +123,8 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
 
     /** Default deny, then only what the runbooks' traffic needs. None of it depends on the live color. */
     private networkPolicies(): void {
-        const { vpcCidr, databasePort, services } = this.args;
+        const { vpcCidr, databasePort, services, hasRedisUrl } = this.args;
+        const appPods = { matchExpressions: [{ key: "app", operator: "In", values: services.map((s) => s.serviceName) }] };
         const fromVpc = [{ ipBlock: { cidr: vpcCidr } }];
         this.networkPolicy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         this.networkPolicy("allow-dns", {
@@ -133,12 +138,18 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             ],
         });
         this.networkPolicy("allow-database-egress", {
-            podSelector: {
-                matchExpressions: [{ key: "app", operator: "In", values: services.map((s) => s.serviceName) }],
-            },
+            podSelector: appPods,
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: databasePort }] }],
         });
+        // The apps use REDIS_URL and their `/health` (which the smoke tests GET) checks Redis (runbook 001).
+        if (hasRedisUrl) {
+            this.networkPolicy("allow-redis-egress", {
+                podSelector: appPods,
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+            });
+        }
         this.networkPolicy("allow-migration-database-egress", {
             podSelector: { matchLabels: { [ROLE_LABEL]: MIGRATION_ROLE } },
             policyTypes: ["Egress"],

@@ -166,13 +166,21 @@ interface VersionConfig {
     allowedVersions: string[];
 }
 
+/**
+ * The Kubernetes minor versions an EKS cluster may pin (November 2026; the program runs "1.34").
+ * policies/config/prod.json and staging.json repeat this list; a test keeps them equal. Review it
+ * whenever EKS releases a version or one leaves standard support (EKS's version calendar:
+ * https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
+ */
+export const EKS_ALLOWED_VERSIONS: readonly string[] = ["1.32", "1.33", "1.34", "1.35"];
+
 export const eksSupportedVersion = resourcePolicy<VersionConfig>({
     name: "eks-supported-version",
     description: "EKS clusters pin a supported Kubernetes version (config `allowedVersions`).",
     types: [AWS.eksCluster],
     configSchema: {
         properties: {
-            allowedVersions: { type: "array", items: { type: "string" }, default: ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33"] },
+            allowedVersions: { type: "array", items: { type: "string" }, default: [...EKS_ALLOWED_VERSIONS] },
         },
     },
     check: ({ props, config, report }) => {
@@ -315,6 +323,7 @@ export const TAGGABLE_TYPES = [
     "aws:eks/cluster:Cluster",
     "aws:eks/nodeGroup:NodeGroup",
     "aws:eks/addon:Addon",
+    "aws:eks/accessEntry:AccessEntry",
     "aws:rds/instance:Instance",
     "aws:rds/snapshot:Snapshot",
     "aws:rds/subnetGroup:SubnetGroup",
@@ -324,6 +333,7 @@ export const TAGGABLE_TYPES = [
     "aws:iam/policy:Policy",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:secretsmanager/secret:Secret",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",

@@ -177,6 +177,13 @@ interface SecretEnvConfig {
     sensitiveNamePattern: string;
 }
 
+/**
+ * Sensitive variable names. SECRET, PASSWORD, PASSWD, TOKEN and CREDENTIAL count anywhere in the
+ * name; KEY only as a whole `_`-separated word (API_KEY, STRIPE_KEY, SIGNING_KEY_PEM) or glued to
+ * API/PRIVATE (APIKEY), so names that merely start with the letters (KEYCLOAK_REALM, KEYSPACE) stay quiet.
+ */
+export const SENSITIVE_ENV_NAME = "SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|(^|_|API|PRIVATE)KEYS?(_|$)";
+
 const CREDENTIALS_IN_URL = /:\/\/[^/\s:@]+:[^/\s@]+@/;
 const URL_NAME = /_(URL|URI|DSN)$/i;
 
@@ -195,13 +202,13 @@ function isLiteralSecret(e: Props, sensitiveName: RegExp): boolean {
 
 export const noLiteralSecretsInEnv = resourcePolicy<SecretEnvConfig>({
     name: "k8s-no-literal-secrets-in-env",
-    description: "Sensitive environment variables (names matching SECRET/PASSWORD/TOKEN/KEY, URLs with credentials) come from valueFrom.secretKeyRef, never a literal value.",
+    description: "Sensitive environment variables (names with SECRET/PASSWORD/TOKEN/CREDENTIAL or the word KEY, URLs with credentials) come from valueFrom.secretKeyRef, never a literal value.",
     types: WORKLOAD_TYPES,
     configSchema: {
         properties: {
             sensitiveNamePattern: {
                 type: "string",
-                default: "SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL",
+                default: SENSITIVE_ENV_NAME,
                 description: "Case-insensitive regular expression for sensitive variable names.",
             },
         },

@@ -15,8 +15,13 @@ const T = {
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
+    rdsInstance: "aws:rds/instance:Instance",
+    secret: "kubernetes:core/v1:Secret",
     provider: "pulumi:providers:kubernetes",
 };
+const DATABASE_INSTANCE_ANNOTATION = "release-platform/database-instance";
+const REDIS_URL = "rediss://:offline-test-token@redis.internal.example:6379/0";
 const STACKS = ["staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
 type Services = Record<string, any>;
@@ -24,9 +29,9 @@ type Services = Record<string, any>;
 const runs = new Map<string, ProgramRun>();
 
 /** Runs a stack once per distinct set of overrides (runs are serialized and take about a second). */
-async function run(stack: Stack, overrides?: Record<string, unknown>, preview = false): Promise<ProgramRun> {
-    const key = JSON.stringify({ stack, overrides, preview });
-    if (!runs.has(key)) runs.set(key, await runProgram({ stack, overrides, preview }));
+async function run(stack: Stack, overrides?: Record<string, unknown>, preview = false, secrets?: Record<string, string>): Promise<ProgramRun> {
+    const key = JSON.stringify({ stack, overrides, preview, secrets });
+    if (!runs.has(key)) runs.set(key, await runProgram({ stack, overrides, preview, secrets }));
     return runs.get(key)!;
 }
 
@@ -36,6 +41,11 @@ function services(stack: Stack): Services {
 
 function other(color: string): string {
     return color === "blue" ? "green" : "blue";
+}
+
+/** The color the preview Service must select: the idle one while it runs, else the live one. */
+function expectedPreviewColor(svc: any): string {
+    return svc[other(svc.live)].replicas > 0 ? other(svc.live) : svc.live;
 }
 
 /** The stack's services with every service switched whose idle color can go live. */
@@ -84,6 +94,36 @@ function secretStrings(run: ProgramRun): string[] {
     return [...found];
 }
 
+/**
+ * Runs the stack with `base` overrides before and after switching every service that can switch,
+ * back to back and uncached (the pair must see the same source files), and lists what changed:
+ * `<type>::<name> <field path>` or `<type>::<name> dependencies`. Resource options must not change.
+ */
+async function switchChanges(stack: Stack, base: Record<string, unknown>, preview: boolean): Promise<{ changed: string[]; expected: string[] }> {
+    const { services: switchedServices, switched } = promoted(stack);
+    assert.ok(switched.length > 0, "some service can switch");
+    const before = await runProgram({ stack, overrides: { ...base, services: services(stack) }, preview });
+    const after = await runProgram({ stack, overrides: { ...base, services: switchedServices }, preview });
+
+    assert.deepEqual(after.resources.map((r) => r.urn).sort(), before.resources.map((r) => r.urn).sort(), "same resources");
+    const changed: string[] = [];
+    for (const b of before.resources) {
+        const a = after.resources.find((r) => r.urn === b.urn)!;
+        const { inputs: bi, dependencies: bd, propertyDependencies: _bp, ...bOptions } = b;
+        const { inputs: ai, dependencies: ad, propertyDependencies: _ap, ...aOptions } = a;
+        assert.deepEqual(aOptions, bOptions, `options of ${b.urn}`);
+        for (const field of differences(plain(bi), plain(ai))) changed.push(`${b.type}::${b.name} ${field}`);
+        if (!isDeepStrictEqual([...bd].sort(), [...ad].sort())) changed.push(`${b.type}::${b.name} dependencies`);
+    }
+    // Both colors of a switched service run, so its preview Service moves to the new idle color.
+    const expected = switched.flatMap((name) => [
+        `${T.service}::${name} spec.selector.color`,
+        `${T.service}::${name} dependencies`,
+        `${T.service}::${name}-preview spec.selector.color`,
+    ]);
+    return { changed: changed.sort(), expected: expected.sort() };
+}
+
 /** Every field path where two values differ. */
 function differences(a: unknown, b: unknown, path = ""): string[] {
     if (isDeepStrictEqual(a, b)) return [];
@@ -101,28 +141,8 @@ describe("blue/green services", function () {
         describe(`promote and rollback (${preview ? "preview" : "up"})`, () => {
             for (const stack of STACKS) {
                 it(`${stack}: switching live colors changes only the Services' selectors and the live Services' dependencies`, async () => {
-                    const { services: switchedServices, switched } = promoted(stack);
-                    assert.ok(switched.length > 0, "some service can switch");
-                    // Back to back and uncached: the pair must see the same source files.
-                    const before = await runProgram({ stack, overrides: { services: services(stack) }, preview });
-                    const after = await runProgram({ stack, overrides: { services: switchedServices }, preview });
-
-                    assert.deepEqual(after.resources.map((r) => r.urn).sort(), before.resources.map((r) => r.urn).sort(), "same resources");
-                    const changed: string[] = [];
-                    for (const b of before.resources) {
-                        const a = after.resources.find((r) => r.urn === b.urn)!;
-                        const { inputs: bi, dependencies: bd, propertyDependencies: _bp, ...bOptions } = b;
-                        const { inputs: ai, dependencies: ad, propertyDependencies: _ap, ...aOptions } = a;
-                        assert.deepEqual(aOptions, bOptions, `options of ${b.urn}`);
-                        for (const field of differences(plain(bi), plain(ai))) changed.push(`${b.type}::${b.name} ${field}`);
-                        if (!isDeepStrictEqual([...bd].sort(), [...ad].sort())) changed.push(`${b.type}::${b.name} dependencies`);
-                    }
-                    const expected = switched.flatMap((name) => [
-                        `${T.service}::${name} spec.selector.color`,
-                        `${T.service}::${name} dependencies`,
-                        `${T.service}::${name}-preview spec.selector.color`,
-                    ]);
-                    assert.deepEqual(changed.sort(), expected.sort());
+                    const { changed, expected } = await switchChanges(stack, {}, preview);
+                    assert.deepEqual(changed, expected);
                 });
             }
         });
@@ -139,10 +159,11 @@ describe("blue/green services", function () {
                         const live = liveService(r, name);
                         const preview = byName(r, T.service, `${name}-preview`);
                         assert.deepEqual(inputs(live).spec.selector, { app: name, color: svc.live });
-                        assert.deepEqual(inputs(preview).spec.selector, { app: name, color: other(svc.live) });
+                        assert.deepEqual(inputs(preview).spec.selector, { app: name, color: expectedPreviewColor(svc) });
                         assert.equal(inputs(live).metadata.labels["release-platform/role"], "live");
                         assert.equal(inputs(preview).metadata.labels["release-platform/role"], "preview");
                         assert.equal(inputs(live).spec.type, "NodePort");
+                        assert.equal(inputs(preview).spec.type, "ClusterIP");
 
                         const job = smokeJobOf(r, name, svc.live);
                         assert.equal(job.name, `${name}-smoke-${svc.live}-${svc[svc.live].version.replace(/\./g, "-")}`);
@@ -167,6 +188,57 @@ describe("blue/green services", function () {
                     }
                 }
                 assert.ok(switched.length > 0);
+            });
+        }
+
+        for (const stack of STACKS) {
+            it(`${stack}: the preview Service always selects a running color, and each smoke-test Job tests its own color in the runbook flow`, async () => {
+                const config = services(stack);
+                const r = await run(stack, { services: config });
+                // Deploy to idle, then switch: the services whose live color was deployed while idle.
+                const { services: deployStep, switched } = promoted(stack);
+                const d = await run(stack, { services: deployStep });
+                for (const [name, svc] of Object.entries<any>(config)) {
+                    const selected = inputs(byName(r, T.service, `${name}-preview`)).spec.selector;
+                    assert.equal(selected.app, name);
+                    assert.ok(svc[selected.color].replicas > 0, `${name}-preview selects ${selected.color}, which runs no pods`);
+                    assert.equal(selected.color, expectedPreviewColor(svc), `${name}-preview prefers the idle color while it runs`);
+                    for (const color of ["blue", "green"].filter((c) => svc[c].replicas > 0)) {
+                        const job = smokeJobOf(r, name, color);
+                        if (selected.color === color) continue; // it tests its own color through the preview now
+                        // The live color, with the idle one running: its Job ran in the update that
+                        // deployed it to the idle color, and the switch since changed nothing in it.
+                        assert.equal(color, svc.live);
+                        assert.ok(switched.includes(name), `${name}: ${other(color)} could have been live while ${color} was deployed`);
+                        assert.deepEqual(inputs(byName(d, T.service, `${name}-preview`)).spec.selector, { app: name, color }, `${name}: ${color} was idle and previewed`);
+                        const then = smokeJobOf(d, name, color);
+                        const { dependencies: _a, propertyDependencies: _b, ...jobNow } = job;
+                        const { dependencies: _c, propertyDependencies: _d, ...jobThen } = then;
+                        assert.deepEqual(jobNow, jobThen, `${job.name} is the same Job as in the deploy step`);
+                    }
+                }
+            });
+
+            it(`${stack}: deploying to an idle color that ran no pods moves the preview Service to it and tests it`, async () => {
+                const config = services(stack);
+                const scaledUp = structuredClone(config);
+                const idleAtZero = Object.keys(config).filter((name) => config[name][other(config[name].live)].replicas === 0);
+                assert.ok(idleAtZero.length > 0, "some service has an idle color at 0 replicas");
+                for (const name of idleAtZero) scaledUp[name][other(config[name].live)].replicas = config[name].autoscaling.minReplicas;
+                const before = await run(stack, { services: config });
+                const after = await run(stack, { services: scaledUp });
+                for (const name of idleAtZero) {
+                    const { live } = config[name];
+                    const idle = other(live);
+                    assert.deepEqual(inputs(byName(before, T.service, `${name}-preview`)).spec.selector, { app: name, color: live });
+                    assert.deepEqual(inputs(byName(after, T.service, `${name}-preview`)).spec.selector, { app: name, color: idle });
+                    const job = smokeJobOf(after, name, idle);
+                    assert.ok(dependsOn(after, job, byName(after, T.service, `${name}-preview`)));
+                    assert.ok(dependsOn(after, job, byName(after, T.deployment, `${name}-${idle}`)));
+                    // The live color's Job and Service stay as they were.
+                    assert.deepEqual(inputs(smokeJobOf(after, name, live)), inputs(smokeJobOf(before, name, live)));
+                    assert.deepEqual(inputs(liveService(after, name)), inputs(liveService(before, name)));
+                }
             });
         }
 
@@ -199,6 +271,8 @@ describe("blue/green services", function () {
             it(`${stack}: Deployments per color with fixed selectors, the runbook pod spec, and secrets only by reference`, async () => {
                 const r = await run(stack, { services: services(stack) });
                 const config = services(stack);
+                const databaseIdentifier = configValue<any>(readStackConfig(stack), "database").identifier;
+                const secret = byName(r, T.secret, "app-secrets");
                 for (const [name, svc] of Object.entries<any>(config)) {
                     for (const color of ["blue", "green"]) {
                         const d = inputs(byName(r, T.deployment, `${name}-${color}`));
@@ -240,6 +314,10 @@ describe("blue/green services", function () {
                             assert.deepEqual(env[key].valueFrom, { secretKeyRef: { name: "app-secrets", key } });
                             assert.equal(env[key].value, undefined);
                         }
+                        assert.equal(env.REDIS_URL, undefined, "no REDIS_URL without redisUrl");
+                        // The database the pods connect to, so a switch of database rolls them.
+                        assert.deepEqual(d.spec.template.metadata.annotations, { [DATABASE_INSTANCE_ANNOTATION]: databaseIdentifier });
+                        assert.ok(dependsOn(r, byName(r, T.deployment, `${name}-${color}`), secret), "pods start after the Secret is written");
                     }
                 }
             });
@@ -324,6 +402,38 @@ describe("blue/green services", function () {
         });
     });
 
+    describe("restore from a snapshot (runbook 003)", () => {
+        const restoring = () => ({
+            migrations: [],
+            database: { ...configValue<any>(readStackConfig("prod"), "database"), restoreFromSnapshot: "prod-db-snapshot-1-2-3" },
+        });
+
+        it("prod: rolls every app Deployment onto the restored instance, changing only the database annotation", async () => {
+            const normal = await run("prod", { services: services("prod"), migrations: [] });
+            const restored = await run("prod", { services: services("prod"), ...restoring() });
+            const instance = byType(restored, T.rdsInstance).find((i) => inputs(i).identifier === "prod-db-restore");
+            assert.ok(instance, "the restored instance prod-db-restore");
+            const deployments = appDeployments(normal);
+            assert.equal(deployments.length, Object.keys(services("prod")).length * 2);
+            for (const d of deployments) {
+                const after = byName(restored, T.deployment, d.name);
+                assert.equal(inputs(d).spec.template.metadata.annotations[DATABASE_INSTANCE_ANNOTATION], "prod-db", d.name);
+                assert.equal(inputs(after).spec.template.metadata.annotations[DATABASE_INSTANCE_ANNOTATION], "prod-db-restore", d.name);
+                // A pod-template change is what makes the Deployment roll its pods.
+                assert.deepEqual(differences(inputs(d), inputs(after)), [`spec.template.metadata.annotations.${DATABASE_INSTANCE_ANNOTATION}`], d.name);
+                assert.ok(dependsOn(restored, after, instance), `${d.name} rolls after the restored instance exists`);
+                assert.ok(dependsOn(restored, after, byName(restored, T.secret, "app-secrets")), `${d.name} rolls after the Secret points at it`);
+            }
+            // The smoke-test Jobs don't re-run for a database switch.
+            for (const j of smokeJobs(normal)) assert.deepEqual(inputs(byName(restored, T.job, j.name)), inputs(j));
+        });
+
+        it("prod: while restoring, a promote still changes only the Services' selectors and the live Services' dependencies", async () => {
+            const { changed, expected } = await switchChanges("prod", restoring(), false);
+            assert.deepEqual(changed, expected);
+        });
+    });
+
     describe("rejected config", () => {
         for (const stack of STACKS) {
             it(`${stack}: routing to a color with 0 replicas, or scaling the live color to 0, registers nothing`, async () => {
@@ -343,7 +453,7 @@ describe("blue/green services", function () {
                     patch(s);
                     await assert.rejects(runProgram({ stack, overrides: { services: s } }), (e: unknown) => {
                         assert.ok(e instanceof ProgramError, `${label}: ${e}`);
-                        assert.match(e.message, /0 replicas/, label);
+                        assert.match(e.message, /services\.[\w-]+\.(blue|green)\.replicas/, label);
                         assert.deepEqual(
                             e.resources.map((x) => x.type),
                             [STACK_TYPE],
@@ -376,7 +486,7 @@ describe("blue/green services", function () {
                     assert.deepEqual(inputs(onLive).spec.selector, { app: "maintenance", color: "maintenance" });
                     assert.equal(inputs(onLive).spec.ports[0].targetPort, "http", "the named port reaches 8080 on the page");
                     assert.ok(dependsOn(maintenance, onLive, page));
-                    assert.deepEqual(inputs(byName(maintenance, T.service, `${name}-preview`)).spec.selector, { app: name, color: other(svc.live) });
+                    assert.deepEqual(inputs(byName(maintenance, T.service, `${name}-preview`)).spec.selector, { app: name, color: expectedPreviewColor(svc) });
                     assert.deepEqual(inputs(liveService(normal, name)).spec.selector, { app: name, color: svc.live });
                 }
                 assert.equal(byType(normal, T.deployment).filter((d) => d.name === "maintenance").length, 0, "no maintenance pods when off");
@@ -443,6 +553,40 @@ describe("blue/green services", function () {
                     for (const [k, v] of Object.entries(smokeEgress.podSelector.matchLabels)) assert.equal(smokePodLabels[k], v);
                     assert.deepEqual(smokeEgress.egress[0].to, [{ podSelector: { matchLabels: { app: name } } }]);
                 }
+            });
+
+            it(`${stack}: with redisUrl the apps (only) may reach Redis on 6379 in the VPC; without it nothing opens 6379`, async () => {
+                const vpcCidr = configValue<string>(readStackConfig(stack), "vpcCidr");
+                const names = Object.keys(services(stack));
+                const withRedis = await run(stack, { services: services(stack) }, false, { redisUrl: REDIS_URL });
+                const without = await run(stack, { services: services(stack) });
+
+                const redis = inputs(byName(withRedis, T.networkPolicy, "allow-redis-egress")).spec;
+                assert.deepEqual(redis.podSelector, { matchExpressions: [{ key: "app", operator: "In", values: names }] });
+                assert.deepEqual(redis.policyTypes, ["Egress"]);
+                assert.deepEqual(redis.egress, [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 6379 }] }]);
+                // The apps read REDIS_URL then.
+                for (const d of appDeployments(withRedis)) {
+                    const env = containersOf(d)[0].env.find((e: any) => e.name === "REDIS_URL");
+                    assert.deepEqual(env?.valueFrom, { secretKeyRef: { name: "app-secrets", key: "REDIS_URL" } }, d.name);
+                }
+
+                assert.equal(byType(without, T.networkPolicy).filter((p) => p.name === "allow-redis-egress").length, 0);
+                const opens6379 = (p: RecordedResource) => JSON.stringify(inputs(p).spec).includes('"port":6379');
+                assert.deepEqual(byType(without, T.networkPolicy).filter(opens6379).map((p) => p.name), []);
+                assert.deepEqual(byType(withRedis, T.networkPolicy).filter(opens6379).map((p) => p.name), ["allow-redis-egress"]);
+                // Nothing else changes.
+                const others = (r: ProgramRun) => byType(r, T.networkPolicy).filter((p) => p.name !== "allow-redis-egress").map((p) => [p.name, inputs(p)]);
+                assert.deepEqual(others(withRedis), others(without));
+            });
+
+            it(`${stack}: each PrometheusRule depends on the kube-prometheus-stack release that installs its CRD`, async () => {
+                const r = await run(stack, { services: services(stack) });
+                const stacks = byType(r, T.helmRelease).filter((h) => /kube-prometheus-stack/.test(String(inputs(h).chart)));
+                assert.equal(stacks.length, 1, "one kube-prometheus-stack release");
+                const rules = byType(r, T.prometheusRule);
+                assert.equal(rules.length, Object.keys(services(stack)).length);
+                for (const rule of rules) assert.ok(rule.dependencies.includes(stacks[0].urn), `${rule.name} dependsOn the monitoring stack`);
             });
 
             it(`${stack}: the release manifest and a PrometheusRule per service`, async () => {

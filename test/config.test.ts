@@ -169,8 +169,8 @@ describe("stack config", () => {
 
     describe("a bad stack config never reaches the cloud", () => {
         const mistakes: [string, () => StackConfigSource, string][] = [
-            ["a wrong type", () => withOverrides(prod, { cluster: { ...configValue(prod, "cluster"), nodeMinSize: "three" } }), "cluster.nodeMinSize"],
-            ["a value out of range", () => withOverrides(prod, { database: { ...configValue(prod, "database"), backupRetentionDays: 40 } }), "database.backupRetentionDays"],
+            ["a wrong type", () => withOverrides(prod, { cluster: { ...configValue<object>(prod, "cluster"), nodeMinSize: "three" } }), "cluster.nodeMinSize"],
+            ["a value out of range", () => withOverrides(prod, { database: { ...configValue<object>(prod, "database"), backupRetentionDays: 40 } }), "database.backupRetentionDays"],
             ["an unknown color", () => withService((s) => (s.live = "purple")), "services.auth-service.live"],
             ["an image tagged latest", () => withService((s) => (s.blue.version = "latest")), "services.auth-service.blue.version"],
             ["an untagged image", () => withOverrides(prod, { migrations: [{ release: "1.2.3", image: "registry.example.com/migrations" }] }), "migrations[0].image"],

@@ -36,6 +36,16 @@ describe("offline harness", () => {
         assert.deepEqual(first.dependencies, []);
     });
 
+    it("records an implicit dependency alone and an explicit one alone", () => {
+        const first = byName(preview, "random:index/randomPet:RandomPet", "pair-first");
+        const implicitOnly = byName(preview, "random:index/randomPet:RandomPet", "implicit-only");
+        const explicitOnly = byName(preview, "random:index/randomPet:RandomPet", "explicit-only");
+        assert.deepEqual(implicitOnly.dependencies, [first.urn]);
+        assert.deepEqual(implicitOnly.propertyDependencies.prefix, [first.urn]);
+        assert.deepEqual(explicitOnly.dependencies, [implicitOnly.urn]);
+        assert.deepEqual(Object.values(explicitOnly.propertyDependencies).flat(), []);
+    });
+
     it("records resource options", () => {
         const first = byName(preview, "random:index/randomPet:RandomPet", "pair-first");
         const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");
@@ -83,6 +93,15 @@ describe("offline harness", () => {
 
 describe("program modules", () => {
     // The harness re-evaluates only index.ts between runs; everything it imports must be stateless.
+    it("evaluate the same way whatever ran before (prod, staging, prod)", async function () {
+        this.timeout(120_000);
+        const first = await runProgram({ stack: "prod" });
+        await runProgram({ stack: "staging" });
+        const again = await runProgram({ stack: "prod" });
+        assert.deepEqual(again.resources, first.resources);
+        assert.deepEqual(again.outputs, first.outputs);
+    });
+
     it("keep no module-level mutable state", () => {
         const files = ["config.ts", ...fs.readdirSync(path.join(ROOT, "components")).map((f) => path.join("components", f))];
         for (const file of files) {

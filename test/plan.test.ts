@@ -60,15 +60,23 @@ describe("offline plan", function () {
     let prod: ToolRun;
     let staging: ToolRun;
     let stagingJson: ToolRun;
+    let withSecureValue: ToolRun;
     let exported: StackExport;
     let recorded: ProgramRun;
 
     before(async () => {
-        const subprocesses = Promise.all([runTool("plan", ["--stack", "prod", "--out", prodExport]), runTool("plan", ["--stack", "staging"])]);
+        const subprocesses = Promise.all([
+            runTool("plan", ["--stack", "prod", "--out", prodExport]),
+            runTool("plan", ["--stack", "staging"]),
+            runTool("plan", ["--stack", "staging", "--json"]),
+        ]);
         // In-process runs share the Pulumi runtime, so they go one after the other.
-        stagingJson = await runInProcess("plan", ["--stack", "staging", "--json"]);
+        const secureConfig = path.join(tmp, "Pulumi.secure.yaml");
+        const stagingYaml = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
+        fs.writeFileSync(secureConfig, `${stagingYaml}  release-platform:redisUrl:\n    secure: v1:c2VjcmV0LXRoYXQtbmV2ZXItZGVjcnlwdHM=\n`);
+        withSecureValue = await runInProcess("plan", ["--stack", "staging", "--config", secureConfig]);
         recorded = await runProgram({ stack: "prod" });
-        [prod, staging] = await subprocesses;
+        [prod, staging, stagingJson] = await subprocesses;
         exported = JSON.parse(fs.readFileSync(prodExport, "utf8"));
     });
 
@@ -103,9 +111,19 @@ describe("offline plan", function () {
         assert.match(staging.stdout, /^ {2}urn:pulumi:staging::\S+::database-primary\n {4}advisory {2}rds-multi-az: /m);
     });
 
-    it("--json prints one JSON document with resources and violations", () => {
+    it("says when a secure: value could not be decrypted and plans with a placeholder", () => {
+        assert.equal(withSecureValue.code, 0, withSecureValue.stderr || withSecureValue.stdout);
+        assert.match(withSecureValue.stdout, /release-platform:redisUrl is a secure value that can't be decrypted offline/);
+        assert.doesNotMatch(withSecureValue.stdout, /c2VjcmV0/);
+    });
+
+    it("--json prints one JSON document: staging's verdicts are exactly the prod-only rules, as advisories", () => {
         assert.equal(stagingJson.code, 0, stagingJson.stderr);
         const doc = JSON.parse(stagingJson.stdout);
+        assert.deepEqual(
+            doc.violations.map((v: any) => `${v.enforcementLevel} ${v.policyName} ${v.urn.split("::").pop()}`).sort(),
+            ["advisory rds-multi-az database-primary", "advisory rds-read-replicas database-primary", "advisory release-change-window release-manifest"],
+        );
         assert.equal(doc.stack, "staging");
         assert.ok(doc.resources.length > 100);
         assert.ok(doc.violations.length > 0);
@@ -184,7 +202,7 @@ describe("offline audit", function () {
             type: "kubernetes:core/v1:Service",
             name: "org-service",
             mutate: (r) => forEachState(r, (s) => (s.spec.selector.color = "green")),
-            policy: /release-live/,
+            policy: /release-live-service-routes-to-running-pods/,
         },
     };
     const audits: Record<string, ToolRun> = {};
@@ -249,6 +267,7 @@ describe("unusable input (exit 2, one message, no stack trace)", function () {
             args: () => ["--stack", "prod", "--config", badConfig],
             message: /Invalid stack configuration[\s\S]*environment[\s\S]*availabilityZones/,
         },
+        "a stack config file that does not exist": { tool: "plan", args: () => ["--stack", "prod", "--config", path.join(tmp, "Pulumi.none.yaml")], message: /Pulumi\.none\.yaml does not exist/ },
         "a stack config that is not YAML": { tool: "plan", args: () => ["--stack", "prod", "--config", brokenYaml], message: /not valid YAML/ },
         "a missing policy config (plan)": { tool: "plan", args: () => ["--stack", "prod", "--policy-config", path.join(tmp, "none.json")], message: /none\.json does not exist/ },
         "a missing --stack": { tool: "plan", args: () => [], message: /--stack is required/ },

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Policies } from "@pulumi/policy";
 import * as a from "../policies/aws";
-import { PolicyConfigFile, TestResource, analyze, analyzeStack, messagesOf } from "./policyArgs";
+import { FireAndQuietCase, PolicyConfigFile, TestResource, analyze, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig } from "./policyArgs";
 import { UNKNOWN, aws, edit, rdsPrimary, releaseGraph } from "./policyFixtures";
 
 function changed<T extends TestResource>(r: T, change: (props: any, r: T) => void): T {
@@ -18,16 +18,65 @@ async function check(policy: Policies[number], good: TestResource, bad: TestReso
 
 const replica = aws("aws:rds/instance:Instance", "prod-db-replica-1", { replicateSourceDb: UNKNOWN, deletionProtection: true });
 
+describe("aws policies: each fires on one broken property and stays quiet on the compliant resource", () => {
+    const db = rdsPrimary();
+    const graph = releaseGraph();
+    const cluster = graph.find((r) => r.type === a.AWS.eksCluster)!;
+    const key = aws("aws:kms/key:Key", "k", { enableKeyRotation: true });
+    const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }] });
+    const vpc = aws("aws:ec2/vpc:Vpc", "v", {});
+    const cases: FireAndQuietCase[] = [
+        { policy: a.rdsStorageEncrypted, quiet: db, fire: changed(db, (p) => delete p.storageEncrypted), expect: /set storageEncrypted: true/ },
+        { policy: a.rdsNotPublic, quiet: db, fire: changed(db, (p) => (p.publiclyAccessible = true)), expect: /set publiclyAccessible: false/ },
+        { policy: a.rdsBackupRetention, quiet: db, fire: changed(db, (p) => (p.backupRetentionPeriod = 3)), expect: /backupRetentionPeriod is 3; set it to at least 7 days/ },
+        { policy: a.rdsDeletionSafeguards, quiet: db, fire: changed(db, (p) => (p.deletionProtection = false)), expect: /set deletionProtection: true/ },
+        { policy: a.rdsMultiAz, quiet: db, fire: changed(db, (p) => (p.multiAz = false)), expect: /set multiAz: true/ },
+        { policy: a.rdsProtected, quiet: db, fire: changed(db, (_p, r) => (r.protect = false)), expect: /add the resource option `protect: true`/ },
+        {
+            policy: a.rdsReadReplicas,
+            quiet: graph,
+            fire: edit(graph, "prod-db-replica-1", (r) => ({ ...r, propertyDependencies: {} })),
+            expect: /prod-db has 0 read replica/,
+        },
+        { policy: a.eksSecretsEncryption, quiet: cluster, fire: changed(cluster, (p) => delete p.encryptionConfig), expect: /resources: \["secrets"\]/ },
+        {
+            policy: a.eksControlPlaneLogging,
+            quiet: cluster,
+            fire: changed(cluster, (p) => (p.enabledClusterLogTypes = ["api"])),
+            expect: /add "audit", "authenticator", "controllerManager", "scheduler"/,
+        },
+        { policy: a.eksEndpointRestricted, quiet: cluster, fire: changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])), expect: /contains 0\.0\.0\.0\/0/ },
+        { policy: a.eksSupportedVersion, quiet: cluster, fire: changed(cluster, (p) => (p.version = "1.31")), expect: /version "1\.31" is not supported/ },
+        {
+            policy: a.eksNodeGroupsSpanZones,
+            quiet: graph,
+            fire: edit(graph, "cluster-nodes", (r) => ({ ...r, propertyDependencies: { subnetIds: r.propertyDependencies!.subnetIds.slice(0, 2) } })),
+            expect: /run in 2 zone\(s\) \("us-east-1a", "us-east-1b"\); spread .* at least 3/,
+        },
+        { policy: a.kmsKeyRotation, quiet: key, fire: changed(key, (p) => delete p.enableKeyRotation), expect: /set enableKeyRotation: true/ },
+        {
+            policy: a.noPublicDatabasePorts,
+            quiet: sg,
+            fire: changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
+            expect: /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/,
+        },
+        {
+            policy: a.vpcFlowLogs,
+            quiet: graph,
+            fire: edit(graph, "network-flow-log", (r) => ({ ...r, propertyDependencies: {} })),
+            expect: /VPC network-vpc has no flow log; add an aws\.ec2\.FlowLog/,
+        },
+        { policy: a.requiredTags, quiet: vpc, fire: changed(vpc, (p) => delete p.tags.owner), expect: /add tags "owner"/ },
+    ];
+    for (const c of cases) fireAndQuiet(`${c.policy.name} fires on ${c.expect.source.slice(0, 50)}`, c);
+});
+
 describe("aws policies: RDS", () => {
     const db = rdsPrimary();
 
     it("rds-storage-encrypted (replicas inherit)", async () => {
         await check(a.rdsStorageEncrypted, db, changed(db, (p) => delete p.storageEncrypted), /set storageEncrypted: true/);
         await check(a.rdsStorageEncrypted, replica, changed(replica, (p) => (p.storageEncrypted = false)), /read replica sets storageEncrypted: false/);
-    });
-
-    it("rds-not-publicly-accessible", async () => {
-        await check(a.rdsNotPublic, db, changed(db, (p) => (p.publiclyAccessible = true)), /set publiclyAccessible: false/);
     });
 
     it("rds-backup-retention uses the configured minimum and skips replicas", async () => {
@@ -47,10 +96,6 @@ describe("aws policies: RDS", () => {
         assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], replica)), []);
     });
 
-    it("rds-protected reads the protect option", async () => {
-        await check(a.rdsProtected, db, changed(db, (_p, r) => (r.protect = false)), /add the resource option `protect: true`/);
-    });
-
     it("rds-read-replicas counts replicas through replicateSourceDb's property dependency (unknown during preview)", async () => {
         const graph = releaseGraph();
         const config = { "rds-read-replicas": { minReadReplicas: 2 } };
@@ -64,14 +109,6 @@ describe("aws policies: RDS", () => {
 describe("aws policies: EKS", () => {
     const cluster = releaseGraph().find((r) => r.type === a.AWS.eksCluster)!;
 
-    it("eks-secrets-encryption", async () => {
-        await check(a.eksSecretsEncryption, cluster, changed(cluster, (p) => delete p.encryptionConfig), /resources: \["secrets"\]/);
-    });
-
-    it("eks-control-plane-logging", async () => {
-        await check(a.eksControlPlaneLogging, cluster, changed(cluster, (p) => (p.enabledClusterLogTypes = ["api"])), /add "audit", "authenticator", "controllerManager", "scheduler"/);
-    });
-
     it("eks-endpoint-restricted", async () => {
         await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => delete p.vpcConfig.publicAccessCidrs), /open to 0\.0\.0\.0\/0 \(publicAccessCidrs unset\)/);
         await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])), /contains 0\.0\.0\.0\/0/);
@@ -79,9 +116,17 @@ describe("aws policies: EKS", () => {
         assert.deepEqual(messagesOf(await analyze([a.eksEndpointRestricted], privateOnly)), []);
     });
 
-    it("eks-supported-version", async () => {
-        await check(a.eksSupportedVersion, cluster, changed(cluster, (p) => (p.version = "1.27")), /version "1\.27" is not supported/);
+    it("eks-supported-version allows EKS_ALLOWED_VERSIONS by default, and both stacks' config repeats that list", async () => {
+        assert.deepEqual([...a.EKS_ALLOWED_VERSIONS], ["1.32", "1.33", "1.34", "1.35"]);
+        for (const version of a.EKS_ALLOWED_VERSIONS) assert.deepEqual(messagesOf(await analyze([a.eksSupportedVersion], changed(cluster, (p) => (p.version = version)))), [], version);
+        for (const version of ["1.27", "1.31", "1.36", "1.34.0"]) {
+            assert.match(messagesOf(await analyze([a.eksSupportedVersion], changed(cluster, (p) => (p.version = version))))[0], /is not supported; use one of "1\.32", "1\.33", "1\.34", "1\.35"/, version);
+        }
         await check(a.eksSupportedVersion, cluster, changed(cluster, (p) => delete p.version), /pin version/);
+        for (const stack of ["prod", "staging"]) {
+            const entry = readPolicyConfig(stack)["eks-supported-version"] as { allowedVersions?: string[] };
+            assert.deepEqual(entry.allowedVersions, [...a.EKS_ALLOWED_VERSIONS], `policies/config/${stack}.json`);
+        }
     });
 
     it("eks-node-groups-span-zones resolves subnets through the graph and uses minZones", async () => {
@@ -94,11 +139,6 @@ describe("aws policies: EKS", () => {
 });
 
 describe("aws policies: KMS, security groups, VPC, tags", () => {
-    it("kms-key-rotation", async () => {
-        const key = aws("aws:kms/key:Key", "k", { enableKeyRotation: true });
-        await check(a.kmsKeyRotation, key, changed(key, (p) => delete p.enableKeyRotation), /set enableKeyRotation: true/);
-    });
-
     it("sg-no-public-database-ports covers inline ingress, SecurityGroupRule and SecurityGroupIngressRule", async () => {
         const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }] });
         await check(a.noPublicDatabasePorts, sg, changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])), /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/);

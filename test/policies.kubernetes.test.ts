@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Policies, ResourceValidationPolicy } from "@pulumi/policy";
 import * as k from "../policies/kubernetes";
-import { PolicyConfigFile, TestResource, analyze, analyzeStack, messagesOf } from "./policyArgs";
+import { PolicyConfigFile, TestResource, analyze, analyzeStack, fireAndQuiet, messagesOf } from "./policyArgs";
 import { NS, UNKNOWN, container, deployment, edit, job, k8s, releaseGraph, service } from "./policyFixtures";
 
 type Mutate = (r: any) => void;
@@ -45,6 +45,8 @@ describe("kubernetes workload policies", () => {
         { policy: k.rollingUpdateZeroUnavailable, bad: (p) => delete p.spec.strategy, expect: /unset \(defaults to 25%\); set it to 0/ },
         { policy: k.rollingUpdateZeroUnavailable, bad: (p) => (p.spec.strategy = { type: "Recreate" }), expect: /strategy.type is "Recreate"; use RollingUpdate/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostNetwork = true), expect: /pod sets hostNetwork: true; remove it/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostPID = true), expect: /pod sets hostPID: true; remove it/ },
+        { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostIPC = true), expect: /pod sets hostIPC: true; remove it/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.volumes = [{ name: "docker", hostPath: { path: "/var/run" } }]), expect: /hostPath volumes "docker"/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.privileged = true), expect: /privileged: false/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.capabilities = {}), expect: /capabilities\.drop: \["ALL"\]/ },
@@ -61,6 +63,10 @@ describe("kubernetes workload policies", () => {
         { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "JWT_SECRET", value: "s3cr3t" }), expect: /env "JWT_SECRET" set as a literal value; use valueFrom\.secretKeyRef/ },
         { policy: k.noLiteralSecretsInEnv, bad: (p) => (firstContainer(p).env[2] = { name: "DATABASE_URL", value: "postgresql://app:pw@db:5432/app" }), expect: /env "DATABASE_URL" set as a literal/ },
         { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "API_TOKEN", value: UNKNOWN }), expect: /env "API_TOKEN" set as a literal/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "DB_PASSWORD", value: "hunter2" }), expect: /env "DB_PASSWORD" set as a literal value/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "API_KEY", value: "ak-123" }), expect: /env "API_KEY" set as a literal value/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "APIKEY", value: "ak-123" }), expect: /env "APIKEY" set as a literal value/ },
+        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "CACHE_URL", value: "redis://user:pass@cache:6379/0" }), expect: /env "CACHE_URL" set as a literal value/ },
         { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[1].value = "debug"), expect: /LOG_LEVEL is "debug"; use "info"/ },
         { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[0].value = "development"), expect: /NODE_ENV is "development"; set it to "production"/ },
         { policy: k.noDefaultNamespace, bad: (p) => (p.metadata.namespace = "default"), expect: /"default"; use the app namespace/ },
@@ -68,11 +74,24 @@ describe("kubernetes workload policies", () => {
     ];
 
     for (const { policy, bad, expect } of cases) {
-        it(`${policy.name} fires on ${expect.source.slice(0, 50)}`, async () => {
-            await expectQuiet(policy, good);
-            await expectViolation(policy, mutated(good, bad), expect);
-        });
+        fireAndQuiet(`${policy.name} fires on ${expect.source.slice(0, 50)}`, { policy, quiet: good, fire: mutated(good, bad), expect });
     }
+
+    it("k8s-no-literal-secrets-in-env stays quiet on ordinary literals and on secrets from secretKeyRef", async () => {
+        const ordinary = [
+            { name: "LOG_LEVEL", value: "info" },
+            // KEY counts only as a word of the name (API_KEY, STRIPE_KEY) or glued to API/PRIVATE (APIKEY).
+            { name: "KEYCLOAK_REALM", value: "platform" },
+            { name: "KEYSPACE", value: "sessions" },
+            { name: "USER_SERVICE_URL", value: "http://user-service.api-platform-prod.svc:80" },
+            { name: "PUBLIC_DOCS_URL", value: "https://docs.example.com/a:b@c" },
+            { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "app-secrets", key: "DB_PASSWORD" } } },
+            { name: "API_KEY", value: "" },
+        ];
+        await expectQuiet(k.noLiteralSecretsInEnv, mutated(good, (p) => firstContainer(p).env.push(...ordinary)));
+        assert.ok(!new RegExp(k.SENSITIVE_ENV_NAME, "i").test("keycloak_realm"), "case-insensitive too");
+        assert.ok(new RegExp(k.SENSITIVE_ENV_NAME, "i").test("stripe_key"));
+    });
 
     it("applies to every pod-template shape: StatefulSet, DaemonSet, Job, CronJob, Pod", async () => {
         const c = container("x", "nginx:latest");
@@ -125,26 +144,38 @@ describe("kubernetes traffic policies", () => {
         spec: { tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }], rules: [{ host: "api.example.com" }] },
     });
 
-    it("k8s-ingress-tls", async () => {
-        await expectQuiet(k.ingressTls, ingress);
-        await expectViolation(k.ingressTls, mutated(ingress, (p) => delete p.spec.tls), /no TLS; add spec\.tls/);
+    fireAndQuiet("k8s-ingress-tls fires on an Ingress without TLS", { policy: k.ingressTls, quiet: ingress, fire: mutated(ingress, (p) => delete p.spec.tls), expect: /no TLS; add spec\.tls/ });
+
+    it("k8s-ingress-tls wants every host in spec.tls", async () => {
         await expectViolation(k.ingressTls, mutated(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })), /"admin\.example\.com" are not listed in spec\.tls/);
     });
 
-    it("k8s-alb-no-ip-target-type checks the Ingress and blue/green Services", async () => {
-        const ip = { "alb.ingress.kubernetes.io/target-type": "ip" };
-        await expectQuiet(k.albInstanceTargetType, ingress);
-        await expectViolation(k.albInstanceTargetType, mutated(ingress, (p) => (p.metadata.annotations = ip)), /target-type: ip routes to pod IPs/);
+    const ip = { "alb.ingress.kubernetes.io/target-type": "ip" };
+    fireAndQuiet("k8s-alb-no-ip-target-type fires on an Ingress with ip targets", {
+        policy: k.albInstanceTargetType,
+        quiet: ingress,
+        fire: mutated(ingress, (p) => (p.metadata.annotations = ip)),
+        expect: /target-type: ip routes to pod IPs/,
+    });
+
+    it("k8s-alb-no-ip-target-type checks blue/green Services", async () => {
         const live = service("auth-service", { app: "auth-service", color: "blue" });
         await expectQuiet(k.albInstanceTargetType, live);
         await expectViolation(k.albInstanceTargetType, mutated(live, (p) => (p.metadata.annotations = ip)), /blue\/green Service sets .*target-type: ip; use "instance"/);
     });
 
+    const hpa = k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", { spec: { minReplicas: 2, maxReplicas: 6 } });
+    fireAndQuiet("k8s-hpa-bounds fires when minReplicas is not below maxReplicas", {
+        policy: k.hpaBounds,
+        quiet: hpa,
+        fire: mutated(hpa, (p) => (p.spec.maxReplicas = 2)),
+        expect: /minReplicas 2 is not below maxReplicas 2/,
+        config: { "k8s-hpa-bounds": { minReplicas: 2 } },
+    });
+
     it("k8s-hpa-bounds uses the configured replica minimum", async () => {
-        const hpa = k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", { spec: { minReplicas: 2, maxReplicas: 6 } });
         await expectViolation(k.hpaBounds, hpa, /minReplicas is 2; raise it to at least 5/);
         await expectQuiet(k.hpaBounds, hpa, { "k8s-hpa-bounds": { minReplicas: 2 } });
-        await expectViolation(k.hpaBounds, mutated(hpa, (p) => (p.spec.maxReplicas = 2)), /minReplicas 2 is not below maxReplicas 2/, { "k8s-hpa-bounds": { minReplicas: 2 } });
     });
 });
 
@@ -157,6 +188,27 @@ describe("kubernetes stack policies", () => {
         for (const p of [k.liveMinReplicas, k.livePodDisruptionBudget, k.namespaceNetworkPolicies]) {
             assert.deepEqual(await stackMessages(p, releaseGraph()), [], p.name);
         }
+    });
+
+    fireAndQuiet("k8s-live-min-replicas fires on a live color below the minimum", {
+        policy: k.liveMinReplicas,
+        quiet: releaseGraph(),
+        fire: edit(releaseGraph(), "auth-service-blue", (r) => mutated(r, (p) => (p.spec.replicas = 2))),
+        expect: /auth-service-blue serves live Service auth-service with 2 replicas; set at least 5/,
+    });
+
+    fireAndQuiet("k8s-live-pdb fires on a live Deployment without a PDB", {
+        policy: k.livePodDisruptionBudget,
+        quiet: releaseGraph(),
+        fire: releaseGraph().filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget"),
+        expect: /live Deployment auth-service-blue has no PodDisruptionBudget/,
+    });
+
+    fireAndQuiet("k8s-namespace-network-policies fires on a namespace without NetworkPolicy", {
+        policy: k.namespaceNetworkPolicies,
+        quiet: releaseGraph(),
+        fire: releaseGraph().filter((r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
+        expect: /namespace api-platform-prod runs workloads .* without a NetworkPolicy/,
     });
 
     it("k8s-live-min-replicas counts only Deployments behind a live Service, with the configured minimum", async () => {

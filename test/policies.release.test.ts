@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Policies } from "@pulumi/policy";
 import * as rel from "../policies/release";
-import { PolicyConfigFile, TestResource, analyzeStack, messagesOf } from "./policyArgs";
+import { PolicyConfigFile, TestResource, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig, resourceArgs, stackArgs } from "./policyArgs";
 import { UNKNOWN, edit, find, releaseGraph } from "./policyFixtures";
 
 async function messages(policy: Policies[number], graph: TestResource[], config: PolicyConfigFile = {}) {
@@ -18,14 +18,78 @@ function manifest(graph: TestResource[], data: Record<string, string>) {
     return edit(graph as any, "release-manifest", (r) => withProps(r, (p) => Object.assign(p.data, data)));
 }
 
+const REAL_DATE = Date;
+
+/**
+ * Runs `run` with the global `Date` replaced by a subclass whose no-argument constructor and
+ * `Date.now()` return `iso`; dates built from a value are unaffected. Restores `Date` afterwards.
+ */
+async function atInstant<T>(iso: string, run: () => Promise<T>): Promise<T> {
+    const RealDate = Date;
+    const fixed = RealDate.parse(iso);
+    class FixedDate extends RealDate {
+        constructor(...args: unknown[]) {
+            if (args.length === 0) super(fixed);
+            else super(...(args as [number, number, number?, number?, number?, number?, number?]));
+        }
+
+        static now(): number {
+            return fixed;
+        }
+    }
+    globalThis.Date = FixedDate as DateConstructor;
+    try {
+        assert.equal(new Date().getTime(), fixed, "the stub replaces new Date()");
+        assert.equal(Date.now(), fixed, "the stub replaces Date.now()");
+        return await run();
+    } finally {
+        globalThis.Date = RealDate;
+    }
+}
+
 describe("release policies", () => {
     it("are quiet on a compliant release", async () => {
         for (const p of rel.releasePolicies) assert.deepEqual(await messages(p, releaseGraph()), [], p.name);
     });
 
-    it("release-live-service-routes-to-running-pods: missing and scaled-down colors", async () => {
-        const toMissing = edit(releaseGraph(), "auth-service", (r) => withProps(r, (p) => (p.spec.selector.color = "purple")));
-        assert.match((await messages(rel.liveServiceRoutesToRunningPods, toMissing))[0], /selects app=auth-service,color=purple but no Deployment .* has those pod labels/);
+    fireAndQuiet("release-live-service-routes-to-running-pods fires on a live Service selecting no Deployment", {
+        policy: rel.liveServiceRoutesToRunningPods,
+        quiet: releaseGraph(),
+        fire: edit(releaseGraph(), "auth-service", (r) => withProps(r, (p) => (p.spec.selector.color = "purple"))),
+        expect: /selects app=auth-service,color=purple but no Deployment .* has those pod labels/,
+    });
+    fireAndQuiet("release-live-color-not-scaled-to-zero fires on the live color at 0 replicas", {
+        policy: rel.liveColorNotScaledToZero,
+        quiet: releaseGraph(),
+        fire: edit(releaseGraph(), "auth-service-blue", (r) => withProps(r, (p) => (p.spec.replicas = 0))),
+        expect: /auth-service's live color blue is scaled to 0/,
+    });
+    fireAndQuiet("release-live-service-smoke-tested fires when the live Service does not depend on its smoke test", {
+        policy: rel.liveServiceSmokeTested,
+        quiet: releaseGraph(),
+        fire: edit(releaseGraph(), "auth-service", (r) => ({ ...r, dependencies: [] })),
+        expect: /live Service auth-service does not depend on smoke-test Job auth-service-smoke-blue-1-2-3/,
+    });
+    fireAndQuiet("release-live-service-alerts fires on a live Service without alert rules", {
+        policy: rel.liveServiceHasAlerts,
+        quiet: releaseGraph(),
+        fire: releaseGraph().filter((r) => !r.type.endsWith("PrometheusRule")),
+        expect: /live Service auth-service has no alert rules; add PrometheusRule auth-service-alerts/,
+    });
+    fireAndQuiet("release-migration-after-snapshot fires on a migration Job without snapshot dependency", {
+        policy: rel.migrationAfterSnapshot,
+        quiet: releaseGraph(),
+        fire: edit(releaseGraph(), "migrate-1-2-3", (r) => ({ ...r, dependencies: [] })),
+        expect: /migration Job migrate-1-2-3 does not depend on a snapshot of prod-db; take an aws\.rds\.Snapshot/,
+    });
+    fireAndQuiet("release-change-window fires on a release scheduled on a Friday", {
+        policy: rel.changeWindow,
+        quiet: releaseGraph(),
+        fire: manifest(releaseGraph(), { scheduledAt: "2026-11-27T14:30:00-05:00" }),
+        expect: /scheduledAt 2026-11-27T14:30:00-05:00 is Friday 14:30 in America\/New_York, outside the change window/,
+    });
+
+    it("release-live-service-routes-to-running-pods: a scaled-down color", async () => {
         const scaledDown = edit(releaseGraph(), "auth-service-blue", (r) => withProps(r, (p) => (p.spec.replicas = 0)));
         assert.match((await messages(rel.liveServiceRoutesToRunningPods, scaledDown))[0], /routes to auth-service-blue, scaled to 0; scale the color up/);
     });
@@ -46,18 +110,8 @@ describe("release policies", () => {
         assert.deepEqual(await messages(rel.liveServiceSmokeTested, maintenance), []);
     });
 
-    it("release-live-service-alerts", async () => {
-        const none = releaseGraph().filter((r) => !r.type.endsWith("PrometheusRule"));
-        assert.match((await messages(rel.liveServiceHasAlerts, none))[0], /live Service auth-service has no alert rules; add PrometheusRule auth-service-alerts/);
-    });
-
     describe("release-migration-after-snapshot", () => {
         const policy = rel.migrationAfterSnapshot;
-
-        it("fires when the Job does not depend on a snapshot", async () => {
-            const graph = edit(releaseGraph(), "migrate-1-2-3", (r) => ({ ...r, dependencies: [] }));
-            assert.match((await messages(policy, graph))[0], /migration Job migrate-1-2-3 does not depend on a snapshot of prod-db; take an aws\.rds\.Snapshot/);
-        });
 
         it("fires when the snapshot is of another database", async () => {
             const graph = edit(releaseGraph(), "prod-db-snapshot-1-2-3", (r) => ({ ...withProps(r, (p) => (p.dbInstanceIdentifier = "other-db")), propertyDependencies: {} }));
@@ -81,14 +135,15 @@ describe("release policies", () => {
             assert.match((await messages(policy, graph))[0], /annotate it with release-platform\/database/);
         });
 
-        it("checks retainOnDelete only where the analyzer exposes it (the protocol does not today)", async () => {
-            const args = (await import("./policyArgs")).stackArgs(releaseGraph());
-            const snapshot = args.resources.find((r) => r.type === "aws:rds/snapshot:Snapshot")!;
-            assert.equal("retainOnDelete" in snapshot.opts, false, "AnalyzerResourceOptions carries no retainOnDelete");
-            (snapshot.opts as any).retainOnDelete = false;
-            const found: string[] = [];
-            policy.validateStack(args, (m) => found.push(m));
-            assert.match(found[0], /snapshot prod-db-snapshot-1-2-3 is not retained on delete; set the resource option retainOnDelete: true/);
+        it("can't see retainOnDelete: analyzer-shaped options carry no such field (the program guarantees it)", () => {
+            // AnalyzerResourceOptions has no retainOnDelete; test/policies.analyzer.test.ts checks the real
+            // server's arguments too. If a future SDK sends it, this fails: then check it here.
+            const snapshot = find(releaseGraph(), "prod-db-snapshot-1-2-3");
+            const fromStack = stackArgs(releaseGraph()).resources.find((r) => r.urn === snapshot.urn)!;
+            for (const opts of [fromStack.opts, resourceArgs(snapshot).opts]) {
+                assert.equal("retainOnDelete" in opts, false, `options: ${Object.keys(opts).join(", ")}`);
+            }
+            assert.match(policy.description, /retainOnDelete is invisible to CrossGuard and guaranteed by the program/);
         });
     });
 
@@ -123,17 +178,67 @@ describe("release policies", () => {
             assert.equal((await messages(policy, at("2026-11-26T14:30:00-05:00"), config)).length, 1);
         });
 
-        it("does not depend on the clock: the verdict for an unchanged release is the same at any hour", async () => {
-            const realNow = Date.now;
-            try {
-                for (const now of ["2026-11-28T03:00:00Z", "2026-11-26T19:30:00Z"]) {
-                    Date.now = () => Date.parse(now);
-                    assert.deepEqual(await messages(policy, releaseGraph()), []);
+        describe("with prod's policy config", () => {
+            const prod = readPolicyConfig("prod");
+
+            it("a non-hotfix release outside the window is a mandatory violation", async () => {
+                const result = await analyzeStack([policy], at("2026-11-27T14:30:00-05:00"), prod);
+                assert.deepEqual(
+                    result.diagnostics.map((d) => [d.enforcementLevel, d.urn?.split("::").pop()]),
+                    [["mandatory", "release-manifest"]],
+                );
+                assert.match(messagesOf(result)[0], /is Friday 14:30 in America\/New_York, outside the change window/);
+            });
+
+            it("a hotfix outside the window is quiet", async () => {
+                assert.deepEqual((await analyzeStack([policy], at("2026-11-27T14:30:00-05:00", "true"), prod)).diagnostics, []);
+                assert.deepEqual((await analyzeStack([policy], at("2026-11-28T03:00:00Z", "true"), prod)).diagnostics, []);
+            });
+
+            it("a release without scheduledAt is a mandatory violation", async () => {
+                const absent = edit(releaseGraph(), "release-manifest", (r) => withProps(r, (p) => delete p.data.scheduledAt));
+                for (const graph of [at(""), absent]) {
+                    const result = await analyzeStack([policy], graph, prod);
+                    assert.deepEqual(result.diagnostics.map((d) => d.enforcementLevel), ["mandatory"]);
+                    assert.match(messagesOf(result)[0], /the release has no scheduledAt; schedule it inside the change window \(Thursday 14:00–16:00 America\/New_York\) or mark it hotfix/);
                 }
-            } finally {
-                Date.now = realNow;
+            });
+        });
+
+        it("does not depend on the clock: identical verdicts and messages at any instant, across DST changes", async () => {
+            const prod = readPolicyConfig("prod");
+            const releases: Record<string, TestResource[]> = {
+                inside: at("2026-11-26T14:30:00-05:00"),
+                outside: at("2026-11-27T14:30:00-05:00"),
+                insideEdt: at("2026-07-16T14:30:00-04:00"),
+                hotfixOutside: at("2026-11-28T03:00:00Z", "true"),
+                unscheduled: at(""),
+            };
+            const verdicts = async () => {
+                const all: Record<string, string[]> = {};
+                for (const [name, graph] of Object.entries(releases)) {
+                    all[name] = (await analyzeStack([policy], graph, prod)).diagnostics.map((d) => `${d.enforcementLevel} ${d.urn} ${d.message}`);
+                }
+                return all;
+            };
+            const expected = await verdicts();
+            assert.deepEqual(
+                Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.length])),
+                { inside: 0, outside: 1, insideEdt: 0, hotfixOutside: 0, unscheduled: 1 },
+            );
+            const instants = [
+                "2026-11-26T19:30:00Z", // Thursday 14:30 EST: inside the window
+                "2026-11-28T03:00:00Z", // Friday 22:00 EST: outside
+                "2026-07-16T18:30:00Z", // Thursday 14:30 EDT: inside
+                "2026-03-08T06:59:00Z", // 01:59 EST, one minute before the spring-forward change
+                "2026-03-08T07:01:00Z", // 03:01 EDT, just after it
+                "2026-11-01T05:30:00Z", // 01:30 EDT, before the fall-back change
+                "2026-11-01T06:30:00Z", // 01:30 EST, the repeated hour after it
+            ];
+            for (const instant of instants) {
+                assert.deepEqual(await atInstant(instant, verdicts), expected, `at ${instant}`);
             }
-            assert.equal(rel.outsideWindow("2026-11-26T14:30:00-05:00", { day: "Thursday", start: "14:00", end: "16:00", timeZone: "America/New_York" }), undefined);
+            assert.equal(Date, REAL_DATE, "Date is restored");
         });
     });
 });

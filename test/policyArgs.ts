@@ -13,6 +13,7 @@
 //   sets only the enforcement level) before `Configure`; `getConfig` returns the properties.
 // - diagnostics: `description + "\n" + message`; a policy that touches an unknown becomes an
 //   advisory "can't run policy … during preview"; `notApplicable` records the policy as not applicable.
+import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import {
@@ -330,4 +331,41 @@ export async function analyzeProgram(policies: Policies, resources: TestResource
 export function messagesOf(result: RunResult | Diagnostic[], policyName?: string): string[] {
     const diagnostics = Array.isArray(result) ? result : result.diagnostics;
     return diagnostics.filter((d) => !policyName || d.policyName === policyName).map((d) => d.message.split("\n").slice(1).join("\n") || d.message);
+}
+
+// ---- Coverage: which policies have which kind of test case -------------------------------------------
+
+/**
+ * Policy names per kind of test case, recorded as the cases register (while mocha loads the spec
+ * files, before any test runs); test/policies.coverage.test.ts compares them with the pack.
+ */
+export const coverage = {
+    /** `fireAndQuiet` cases: the policy is quiet on compliant resources and fires on broken ones. */
+    fireAndQuiet: new Set<string>(),
+    /** Stack policies run on the program's recorded prod graph, unchanged (quiet) and with one edge or property changed (blocks). */
+    mutatedProgramGraph: new Set<string>(),
+};
+
+export interface FireAndQuietCase {
+    policy: Policies[number];
+    /** Compliant input the policy reports nothing on: a resource, or a stack's resources. */
+    quiet: TestResource | TestResource[];
+    /** The same input with one thing broken: the policy reports a violation matching `expect`. */
+    fire: TestResource | TestResource[];
+    expect: RegExp;
+    config?: PolicyConfigFile;
+}
+
+/** Registers a test that runs `policy` as `pulumi preview` would (Analyze per resource, then AnalyzeStack) on `quiet` and on `fire`. */
+export function fireAndQuiet(title: string, c: FireAndQuietCase): void {
+    coverage.fireAndQuiet.add(c.policy.name);
+    it(title, async () => {
+        const run = async (input: TestResource | TestResource[]) => messagesOf(await analyzeProgram([c.policy], Array.isArray(input) ? input : [input], c.config));
+        assert.deepEqual(await run(c.quiet), [], `${c.policy.name} stays quiet on the compliant input`);
+        const found = await run(c.fire);
+        assert.ok(
+            found.some((m) => c.expect.test(m)),
+            `${c.policy.name}: expected a violation matching ${c.expect}, got ${JSON.stringify(found)}`,
+        );
+    });
 }

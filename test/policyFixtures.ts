@@ -165,7 +165,7 @@ export function releaseGraph(): R[] {
         ...subnets,
         aws("aws:kms/key:Key", "cluster-secrets-key", { enableKeyRotation: true }),
         aws("aws:eks/cluster:Cluster", "cluster", {
-            version: "1.31",
+            version: "1.34",
             encryptionConfig: { provider: { keyArn: UNKNOWN }, resources: ["secrets"] },
             enabledClusterLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
             vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"], subnetIds: [UNKNOWN, UNKNOWN, UNKNOWN] },
