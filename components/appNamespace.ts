@@ -11,6 +11,12 @@ export interface AppNamespaceArgs {
     databaseUrl: pulumi.Input<string>;
     /** Secret Redis URL; `REDIS_URL` is only written when given. */
     redisUrl?: pulumi.Input<string>;
+    /**
+     * What must be running before anything lands in the namespace (nodes, add-ons, the load
+     * balancer controller whose webhooks admit Services and Ingresses, the monitoring CRDs).
+     * Every app resource takes the namespace name from this component, so they all wait.
+     */
+    waitFor: pulumi.Input<pulumi.Resource>[];
     provider: k8s.Provider;
 }
 
@@ -42,7 +48,7 @@ export class AppNamespace extends pulumi.ComponentResource {
                     },
                 },
             },
-            childOpts,
+            { ...childOpts, dependsOn: args.waitFor },
         );
         const jwtSecret = new random.RandomPassword(`${name}-jwt-secret`, { length: 64, special: false }, { parent: this });
         const secret = new k8s.core.v1.Secret(

@@ -43,6 +43,8 @@ interface InstanceBase {
 export class Database extends pulumi.ComponentResource {
     /** Identifier of the primary (the instance snapshots are taken of). */
     readonly identifier: pulumi.Output<string>;
+    /** Identifier of the instance the services use: the restored one while restoring. */
+    readonly activeIdentifier: pulumi.Output<string>;
     /** `host:port` of the instance the services use: the restored one while restoring. */
     readonly endpoint: pulumi.Output<string>;
     readonly address: pulumi.Output<string>;
@@ -86,6 +88,7 @@ export class Database extends pulumi.ComponentResource {
         args.snapshotReleases.forEach((release) => this.snapshot(name, release, primary));
 
         this.identifier = primary.identifier;
+        this.activeIdentifier = active.identifier;
         this.endpoint = active.endpoint;
         this.address = active.address;
         this.port = active.port;
@@ -101,6 +104,7 @@ export class Database extends pulumi.ComponentResource {
 
         this.registerOutputs({
             identifier: this.identifier,
+            activeIdentifier: this.activeIdentifier,
             endpoint: this.endpoint,
             port: this.port,
             replicaEndpoints: this.replicaEndpoints,
@@ -132,6 +136,7 @@ export class Database extends pulumi.ComponentResource {
         );
     }
 
+    /** `engineVersion` may be a major ("16", minors come from autoMinorVersionUpgrade) or "16.4": the family is `postgres16`. */
     private parameterGroup(name: string): aws.rds.ParameterGroup {
         const major = this.config.engineVersion.split(".")[0];
         return new aws.rds.ParameterGroup(
@@ -178,12 +183,17 @@ export class Database extends pulumi.ComponentResource {
         return group;
     }
 
-    /** Protections shared by the primary, the replicas and a restored instance. */
+    /**
+     * Protections shared by the primary, the replicas and a restored instance. `storageEncrypted` is
+     * set on replicas too: they inherit the source's encryption, but the provider reads `true` back
+     * and, with the input unset, plans `true -> null` and replaces the replica.
+     */
     private protectedSettings(base: InstanceBase): aws.rds.InstanceArgs {
         return {
             instanceClass: this.config.instanceClass,
             storageEncrypted: true,
-            kmsKeyId: base.key.arn,
+            // Storage autoscaling on every instance: a replica that fills up stops replicating.
+            maxAllocatedStorage: this.config.maxAllocatedStorage,
             publiclyAccessible: false,
             deletionProtection: true,
             performanceInsightsEnabled: true,
@@ -197,15 +207,17 @@ export class Database extends pulumi.ComponentResource {
         };
     }
 
-    /** What a writable instance (primary or restored) adds: storage, backups, a final snapshot. */
+    /**
+     * What a writable instance (primary or restored) adds: its key, subnets, backups, a final
+     * snapshot. Replicas leave `kmsKeyId` unset: in the same region AWS always encrypts them with the
+     * source's key and asks not to pass one.
+     */
     private writableSettings(base: InstanceBase, identifier: string, subnetGroup: aws.rds.SubnetGroup, password: pulumi.Output<string>): aws.rds.InstanceArgs {
         return {
             ...this.protectedSettings(base),
             identifier,
             engine: "postgres",
-            engineVersion: this.config.engineVersion,
-            allocatedStorage: this.config.allocatedStorage,
-            maxAllocatedStorage: this.config.maxAllocatedStorage,
+            kmsKeyId: base.key.arn,
             storageType: "gp3",
             dbSubnetGroupName: subnetGroup.name,
             password,
@@ -222,6 +234,8 @@ export class Database extends pulumi.ComponentResource {
             `${name}-primary`,
             {
                 ...this.writableSettings(base, this.config.identifier, subnetGroup, password),
+                engineVersion: this.config.engineVersion,
+                allocatedStorage: this.config.allocatedStorage,
                 dbName: this.config.dbName,
                 username: this.config.username,
             },
@@ -229,7 +243,12 @@ export class Database extends pulumi.ComponentResource {
         );
     }
 
-    /** A new instance next to the original; the database name and user come from the snapshot. */
+    /**
+     * A new instance next to the original. The database name, user, engine version and allocated
+     * storage come from the snapshot. Given here, the provider would follow the restore with a
+     * ModifyDBInstance to the configured values: to a bare major version ("16") on a 16.x instance,
+     * and to less storage than autoscaling may have grown the primary to, which RDS refuses.
+     */
     private restore(name: string, snapshot: string, base: InstanceBase, subnetGroup: aws.rds.SubnetGroup, password: pulumi.Output<string>): aws.rds.Instance {
         return new aws.rds.Instance(
             `${name}-restore`,

@@ -1,8 +1,10 @@
-// EKS control plane, managed nodes, IRSA, core add-ons, and the Kubernetes provider every
-// Kubernetes resource in the program uses.
+// EKS control plane, managed nodes, IRSA, core add-ons, the platform charts (load balancer
+// controller, metrics-server, cluster-autoscaler, kube-prometheus-stack), admin access entries, and
+// the Kubernetes provider every Kubernetes resource in the program uses.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import { ClusterConfig, Environment } from "../config";
 import { eksClusterName, Tags, withName } from "./tags";
 
@@ -18,14 +20,28 @@ export interface EksClusterArgs {
 
 export const CLUSTER_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 export const CORE_ADDONS = ["vpc-cni", "coredns", "kube-proxy"] as const;
+/** The VPC CNI enforces NetworkPolicies only with its network policy agent turned on. */
+export const VPC_CNI_CONFIGURATION = JSON.stringify({ enableNetworkPolicy: "true" });
 
-/** Pinned Helm charts. */
+interface ChartSpec {
+    chart: string;
+    version: string;
+    repo: string;
+    namespace: string;
+}
+
+/** Pinned Helm charts; each is installed as a release named after its chart. */
 export const CHARTS = {
-    metricsServer: { chart: "metrics-server", version: "3.12.2", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
-    loadBalancerController: { chart: "aws-load-balancer-controller", version: "1.11.0", repo: "https://aws.github.io/eks-charts" },
-};
+    metricsServer: { chart: "metrics-server", version: "3.12.2", repo: "https://kubernetes-sigs.github.io/metrics-server/", namespace: "kube-system" },
+    loadBalancerController: { chart: "aws-load-balancer-controller", version: "1.11.0", repo: "https://aws.github.io/eks-charts", namespace: "kube-system" },
+    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.43.2", repo: "https://kubernetes.github.io/autoscaler", namespace: "kube-system" },
+    // Brings the Prometheus Operator CRDs (PrometheusRule, ServiceMonitor), Prometheus, Alertmanager and Grafana.
+    monitoring: { chart: "kube-prometheus-stack", version: "65.1.1", repo: "https://prometheus-community.github.io/helm-charts", namespace: "monitoring" },
+} satisfies Record<string, ChartSpec>;
 
 export const LB_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 const NODE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -41,6 +57,13 @@ export class EksCluster extends pulumi.ComponentResource {
     /** The security group of every node; the database admits only this group. */
     readonly nodeSecurityGroupId: pulumi.Output<string>;
     readonly oidcProviderArn: pulumi.Output<string>;
+    /** kube-prometheus-stack: PrometheusRules need its CRDs and its Prometheus to be evaluated. */
+    readonly monitoringStack: k8s.helm.v3.Release;
+    /**
+     * What application resources must wait for: nodes, add-ons and every platform chart. The load
+     * balancer controller's webhooks reject Services and Ingresses until its pods are Ready.
+     */
+    readonly workloadDependencies: pulumi.Resource[];
 
     private readonly tags: Tags;
     private readonly baseName: string;
@@ -64,8 +87,14 @@ export class EksCluster extends pulumi.ComponentResource {
         this.oidcProviderArn = oidc.arn;
 
         const ready = [nodeGroup, ...addons];
-        this.metricsServer(name, ready);
-        this.loadBalancerController(name, args.vpcId, oidc, ready);
+        const lbController = this.loadBalancerController(name, args.vpcId, oidc, ready);
+        // Every other chart creates Services, which the controller's webhook admits only once it runs.
+        const platformReady = [...ready, lbController];
+        const metricsServer = this.metricsServer(name, platformReady);
+        const autoscaler = this.clusterAutoscaler(name, args.cluster.kubernetesVersion, oidc, platformReady);
+        this.monitoringStack = this.monitoring(name, platformReady);
+        this.workloadDependencies = [...platformReady, metricsServer, autoscaler, this.monitoringStack];
+        this.adminAccess(name, cluster, args.cluster.adminRoleArns);
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -137,6 +166,7 @@ export class EksCluster extends pulumi.ComponentResource {
                     endpointPublicAccess: true,
                     publicAccessCidrs: args.cluster.publicAccessCidrs,
                 },
+                // API access entries grant cluster-admin to config `cluster.adminRoleArns` (see adminAccess).
                 accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
                 tags: this.named("eks"),
             },
@@ -204,13 +234,23 @@ export class EksCluster extends pulumi.ComponentResource {
                     maxSize: args.cluster.nodeMaxSize,
                 },
                 updateConfig: { maxUnavailable: 1 },
+                // EKS tags the node group's Auto Scaling group with k8s.io/cluster-autoscaler/enabled
+                // and k8s.io/cluster-autoscaler/<cluster> itself; that is what autodiscovery reads.
                 tags: this.named("nodes"),
             },
-            { parent: this, dependsOn: attachments },
+            // The cluster autoscaler owns the desired size between min and max; without this every
+            // `pulumi up` would reset it to the configured value and evict pods it had scheduled.
+            { parent: this, dependsOn: attachments, ignoreChanges: ["scalingConfig.desiredSize"] },
         );
     }
 
-    /** Add-on versions are left to EKS's default for the cluster version, so upgrading the cluster upgrades them. */
+    /**
+     * Without `addonVersion` an add-on gets EKS's default version for the cluster version when it is
+     * created and then stays there: upgrading the cluster does not upgrade add-ons. After a
+     * control-plane upgrade, set `addonVersion` explicitly (`aws eks describe-addon-versions
+     * --kubernetes-version <v> --addon-name <name>`); `resolveConflictsOnUpdate: OVERWRITE` lets the
+     * new version replace fields changed by hand.
+     */
     private coreAddons(name: string, cluster: aws.eks.Cluster, nodeGroup: aws.eks.NodeGroup): aws.eks.Addon[] {
         return CORE_ADDONS.map(
             (addonName) =>
@@ -221,6 +261,7 @@ export class EksCluster extends pulumi.ComponentResource {
                         addonName,
                         resolveConflictsOnCreate: "OVERWRITE",
                         resolveConflictsOnUpdate: "OVERWRITE",
+                        ...(addonName === "vpc-cni" ? { configurationValues: VPC_CNI_CONFIGURATION } : {}),
                         tags: this.named(addonName),
                     },
                     // CoreDNS stays degraded (and the create times out) until there are nodes to run it.
@@ -229,20 +270,43 @@ export class EksCluster extends pulumi.ComponentResource {
         );
     }
 
-    private metricsServer(name: string, ready: pulumi.Resource[]): k8s.helm.v3.Release {
-        const chart = CHARTS.metricsServer;
+    /** A pinned chart, installed once `dependsOn` is ready; Helm waits until its workloads are Ready. */
+    private helmRelease(
+        resourceName: string,
+        spec: ChartSpec,
+        values: pulumi.Inputs,
+        dependsOn: pulumi.Resource[],
+        extra: Partial<k8s.helm.v3.ReleaseArgs> = {},
+    ): k8s.helm.v3.Release {
         return new k8s.helm.v3.Release(
-            `${name}-metrics-server`,
-            {
-                name: "metrics-server",
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
-                namespace: "kube-system",
-                values: { replicas: 2 },
-            },
-            { parent: this, provider: this.provider, dependsOn: ready },
+            resourceName,
+            { name: spec.chart, chart: spec.chart, version: spec.version, repositoryOpts: { repo: spec.repo }, namespace: spec.namespace, values, ...extra },
+            { parent: this, provider: this.provider, dependsOn },
         );
+    }
+
+    /** A role that exactly one service account assumes through IRSA, with its own managed policy. */
+    private irsaRole(
+        name: string,
+        suffix: string,
+        oidc: aws.iam.OpenIdConnectProvider,
+        serviceAccount: { namespace: string; name: string },
+        description: string,
+        policy: object,
+    ): { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } {
+        const resourceName = `${name}-${suffix}`;
+        const role = new aws.iam.Role(
+            resourceName,
+            { assumeRolePolicy: irsaTrustPolicy(oidc, serviceAccount.namespace, serviceAccount.name), tags: this.named(suffix) },
+            { parent: this },
+        );
+        const managedPolicy = new aws.iam.Policy(resourceName, { description, policy: JSON.stringify(policy), tags: this.named(suffix) }, { parent: this });
+        const attachment = new aws.iam.RolePolicyAttachment(resourceName, { role: role.name, policyArn: managedPolicy.arn }, { parent: this });
+        return { role, attachment };
+    }
+
+    private metricsServer(name: string, ready: pulumi.Resource[]): k8s.helm.v3.Release {
+        return this.helmRelease(`${name}-metrics-server`, CHARTS.metricsServer, { replicas: 2 }, ready);
     }
 
     private loadBalancerController(
@@ -251,40 +315,83 @@ export class EksCluster extends pulumi.ComponentResource {
         oidc: aws.iam.OpenIdConnectProvider,
         ready: pulumi.Resource[],
     ): k8s.helm.v3.Release {
-        const role = new aws.iam.Role(
-            `${name}-lb-controller`,
-            { assumeRolePolicy: irsaTrustPolicy(oidc, "kube-system", LB_CONTROLLER_SERVICE_ACCOUNT), tags: this.named("lb-controller") },
-            { parent: this },
+        const { role, attachment } = this.irsaRole(
+            name,
+            "lb-controller",
+            oidc,
+            { namespace: CHARTS.loadBalancerController.namespace, name: LB_CONTROLLER_SERVICE_ACCOUNT },
+            "AWS Load Balancer Controller",
+            loadBalancerControllerPolicy(),
         );
-        const policy = new aws.iam.Policy(
-            `${name}-lb-controller`,
-            { description: "AWS Load Balancer Controller", policy: JSON.stringify(loadBalancerControllerPolicy()), tags: this.named("lb-controller") },
-            { parent: this },
+        const values = {
+            clusterName: this.clusterName,
+            region: requireRegion(),
+            vpcId,
+            replicaCount: 2,
+            serviceAccount: { create: true, name: LB_CONTROLLER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+        };
+        return this.helmRelease(`${name}-lb-controller`, CHARTS.loadBalancerController, values, [...ready, attachment]);
+    }
+
+    /** Adds nodes when pods can't be scheduled (HPA up to 50 pods per service) and removes idle ones. */
+    private clusterAutoscaler(name: string, kubernetesVersion: string, oidc: aws.iam.OpenIdConnectProvider, ready: pulumi.Resource[]): k8s.helm.v3.Release {
+        const { role, attachment } = this.irsaRole(
+            name,
+            "cluster-autoscaler",
+            oidc,
+            { namespace: CHARTS.clusterAutoscaler.namespace, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT },
+            "Kubernetes cluster-autoscaler",
+            clusterAutoscalerPolicy(this.baseName),
         );
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-lb-controller`, { role: role.name, policyArn: policy.arn }, { parent: this });
-        const chart = CHARTS.loadBalancerController;
-        return new k8s.helm.v3.Release(
-            `${name}-lb-controller`,
-            {
-                name: "aws-load-balancer-controller",
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
-                namespace: "kube-system",
-                values: {
-                    clusterName: this.clusterName,
-                    region: requireRegion(),
-                    vpcId,
-                    replicaCount: 2,
-                    serviceAccount: {
-                        create: true,
-                        name: LB_CONTROLLER_SERVICE_ACCOUNT,
-                        annotations: { "eks.amazonaws.com/role-arn": role.arn },
-                    },
+        const values = {
+            cloudProvider: "aws",
+            awsRegion: requireRegion(),
+            autoDiscovery: { clusterName: this.baseName },
+            // The autoscaler's minor version must match the cluster's (upstream compatibility rule).
+            image: { tag: `v${kubernetesVersion}.0` },
+            rbac: {
+                serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+            },
+            // The services and migrations mount emptyDir volumes (read-only root filesystem); by
+            // default the autoscaler never removes a node running such pods.
+            extraArgs: { "skip-nodes-with-local-storage": false },
+        };
+        return this.helmRelease(`${name}-cluster-autoscaler`, CHARTS.clusterAutoscaler, values, [...ready, attachment]);
+    }
+
+    /** Prometheus evaluates PrometheusRules from every namespace, not only the release's own. */
+    private monitoring(name: string, ready: pulumi.Resource[]): k8s.helm.v3.Release {
+        // The chart's default Grafana password is public ("prom-operator").
+        const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+        const values = {
+            prometheus: {
+                prometheusSpec: {
+                    ruleSelectorNilUsesHelmValues: false,
+                    ruleSelector: {},
+                    ruleNamespaceSelector: {},
                 },
             },
-            { parent: this, provider: this.provider, dependsOn: [...ready, attachment] },
-        );
+            alertmanager: { enabled: true },
+            grafana: { enabled: true, adminPassword: pulumi.secret(grafanaPassword.result) },
+        };
+        return this.helmRelease(`${name}-monitoring`, CHARTS.monitoring, values, ready, { createNamespace: true, timeout: 900 });
+    }
+
+    /** Cluster-admin for the configured roles through EKS access entries, next to the creator's. */
+    private adminAccess(name: string, cluster: aws.eks.Cluster, roleArns: string[]): void {
+        for (const principalArn of roleArns) {
+            const roleName = principalArn.split("/").pop()!;
+            const entry = new aws.eks.AccessEntry(
+                `${name}-admin-${roleName}`,
+                { clusterName: cluster.name, principalArn, type: "STANDARD", tags: this.named(`admin-${roleName}`) },
+                { parent: this },
+            );
+            new aws.eks.AccessPolicyAssociation(
+                `${name}-admin-${roleName}`,
+                { clusterName: cluster.name, principalArn: entry.principalArn, policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } },
+                { parent: this },
+            );
+        }
     }
 }
 
@@ -496,6 +603,40 @@ export function loadBalancerControllerPolicy(): object {
                     "elasticloadbalancing:SetRulePriorities",
                 ],
                 Resource: "*",
+            },
+        ],
+    };
+}
+
+/**
+ * The cluster-autoscaler's IAM policy (upstream least privilege for autodiscovery): it reads every
+ * group but resizes and terminates only in Auto Scaling groups tagged as owned by this cluster.
+ */
+export function clusterAutoscalerPolicy(clusterName: string): object {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Action: [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup",
+                ],
+                Resource: "*",
+            },
+            {
+                Effect: "Allow",
+                Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                Resource: "*",
+                Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
             },
         ],
     };

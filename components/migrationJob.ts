@@ -20,6 +20,11 @@ export interface MigrationJobArgs {
 
 export const MIGRATION_ROLE = "migration";
 export const MIGRATION_DEADLINE_SECONDS = 1800;
+/**
+ * How long `pulumi up` awaits the Job: its deadline plus time to schedule the pod and pull the
+ * image. The provider's default (10 minutes) would fail the update while the migration still runs.
+ */
+export const MIGRATION_AWAIT_TIMEOUT = `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m`;
 // Long enough to read the logs after a failed release. If the Job is collected and the stack is
 // refreshed, the next update re-runs it; migrate:up is a no-op once applied.
 export const MIGRATION_TTL_SECONDS = 86400;
@@ -65,7 +70,12 @@ export class MigrationJob extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, provider: args.provider, dependsOn: [args.snapshot] },
+            {
+                parent: this,
+                provider: args.provider,
+                dependsOn: [args.snapshot],
+                customTimeouts: { create: MIGRATION_AWAIT_TIMEOUT, update: MIGRATION_AWAIT_TIMEOUT },
+            },
         );
         this.registerOutputs({ release: this.release, jobName: this.job.metadata.name });
     }

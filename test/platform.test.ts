@@ -3,6 +3,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import {
     byName,
     byType,
@@ -19,8 +22,11 @@ import {
     runProgram,
     UNKNOWN,
 } from "./harness";
-import { fakePassword } from "./fakeOutputs";
+import { computedOutputs, fakePassword } from "./fakeOutputs";
 import { cidrSubnet, planSubnets } from "../components/network";
+import { Database } from "../components/database";
+import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
+import { parseStackConfig, PROJECT } from "../config";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",
@@ -38,6 +44,9 @@ const T = {
     addon: "aws:eks/addon:Addon",
     oidc: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     role: "aws:iam/role:Role",
+    iamPolicy: "aws:iam/policy:Policy",
+    accessEntry: "aws:eks/accessEntry:AccessEntry",
+    accessPolicy: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     rds: "aws:rds/instance:Instance",
     parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
     snapshot: "aws:rds/snapshot:Snapshot",
@@ -96,6 +105,72 @@ function only(run: ProgramRun, type: string): RecordedResource {
 
 function inputs(r: RecordedResource): any {
     return plain(r.inputs);
+}
+
+/** The Helm release of a chart. */
+function chartRelease(run: ProgramRun, chart: string): RecordedResource {
+    const found = byType(run, T.helm).filter((r) => inputs(r).chart === chart);
+    assert.equal(found.length, 1, `expected one ${chart} release`);
+    return found[0];
+}
+
+/** Asserts that exactly one service account may assume `role`, through the cluster's OIDC provider. */
+function assertIrsaTrust(run: ProgramRun, role: RecordedResource, serviceAccount: string): void {
+    const oidc = only(run, T.oidc);
+    const [statement, ...others] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
+    assert.equal(others.length, 0);
+    assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
+    assert.equal(statement.Principal.Federated, computedOutputs(T.oidc, oidc.name, {}).arn);
+    const issuer = inputs(oidc).url.replace("https://", "");
+    assert.deepEqual(statement.Condition.StringEquals, {
+        [`${issuer}:sub`]: `system:serviceaccount:${serviceAccount}`,
+        [`${issuer}:aud`]: "sts.amazonaws.com",
+    });
+}
+
+interface Registration {
+    type: string;
+    name: string;
+    customTimeouts: { create: string; update: string; delete: string } | undefined;
+}
+
+/**
+ * Builds components directly under mocks, as `pulumi up` would (provider outputs known), for
+ * members and resource options the program's recorded run doesn't show. Returns what was built and
+ * what it registered.
+ */
+async function construct<T>(build: () => T): Promise<{ built: T; registered: Registration[] }> {
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } }),
+            call: (args) => {
+                throw new Error(`offline: no answer for ${args.token}`);
+            },
+        },
+        PROJECT,
+        "unit",
+        false,
+    );
+    const monitor: any = (pulumi.runtime as any).getMonitor();
+    const registered: Registration[] = [];
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        const timeouts = req.getCustomtimeouts();
+        registered.push({
+            type: req.getType(),
+            name: req.getName(),
+            customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+        });
+        registerResource(req, callback);
+    };
+    const built = build();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { built, registered };
+}
+
+function resolved<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((value) => resolve(value)));
 }
 
 /** Resources a property of `r` was computed from. */
@@ -220,7 +295,7 @@ describe("platform: EKS cluster", () => {
         for (const { run } of stacks) {
             const cluster = only(run, T.eks);
             const c = inputs(cluster);
-            assert.equal(c.version, "1.31");
+            assert.equal(c.version, configValue(run.source, "cluster").kubernetesVersion);
             assert.deepEqual([...c.enabledClusterLogTypes].sort(), ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
             assert.deepEqual(c.encryptionConfig.resources, ["secrets"]);
             const keys = sources(run, cluster, "encryptionConfig");
@@ -283,12 +358,32 @@ describe("platform: EKS cluster", () => {
         }
     });
 
-    it("installs the core add-ons and pinned metrics-server and load balancer controller charts", () => {
+    it("installs the core add-ons and the pinned platform charts after the nodes", () => {
         for (const { run } of stacks) {
             assert.deepEqual(byType(run, T.addon).map((a) => inputs(a).addonName).sort(), ["coredns", "kube-proxy", "vpc-cni"]);
             const charts = Object.fromEntries(byType(run, T.helm).map((r) => [inputs(r).chart, inputs(r).version]));
-            assert.deepEqual(Object.keys(charts).sort(), ["aws-load-balancer-controller", "metrics-server"]);
+            assert.deepEqual(Object.keys(charts).sort(), ["aws-load-balancer-controller", "cluster-autoscaler", "kube-prometheus-stack", "metrics-server"]);
             for (const version of Object.values(charts)) assert.match(String(version), /^\d+\.\d+\.\d+$/);
+            for (const release of byType(run, T.helm)) {
+                assert.equal(inputs(release).name, inputs(release).chart);
+                assert.ok(dependsOn(run, release, only(run, T.nodeGroup)), `${release.name} waits for the nodes`);
+            }
+        }
+    });
+
+    it("installs every other chart after the load balancer controller, whose Service webhook admits them", () => {
+        for (const { run } of stacks) {
+            const controller = chartRelease(run, "aws-load-balancer-controller");
+            for (const release of byType(run, T.helm).filter((r) => r !== controller)) {
+                assert.ok(dependsOn(run, release, controller), release.name);
+            }
+        }
+    });
+
+    it("turns on NetworkPolicy enforcement in the VPC CNI", () => {
+        for (const { run } of stacks) {
+            const cni = byType(run, T.addon).find((a) => inputs(a).addonName === "vpc-cni")!;
+            assert.deepEqual(JSON.parse(inputs(cni).configurationValues), { enableNetworkPolicy: "true" });
         }
     });
 
@@ -297,17 +392,80 @@ describe("platform: EKS cluster", () => {
         assert.match(inputs(oidc).url, /^https:\/\/oidc\.eks\./);
         assert.deepEqual(inputs(oidc).clientIdLists, ["sts.amazonaws.com"]);
         const role = byName(prodLive, T.role, "cluster-lb-controller");
-        const trust = JSON.parse(inputs(role).assumeRolePolicy);
-        const [statement] = trust.Statement;
-        assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
-        const issuer = inputs(oidc).url.replace("https://", "");
-        assert.deepEqual(statement.Condition.StringEquals, {
-            [`${issuer}:sub`]: "system:serviceaccount:kube-system:aws-load-balancer-controller",
-            [`${issuer}:aud`]: "sts.amazonaws.com",
-        });
-        const release = byType(prodLive, T.helm).find((r) => inputs(r).chart === "aws-load-balancer-controller")!;
+        assertIrsaTrust(prodLive, role, "kube-system:aws-load-balancer-controller");
+        const release = chartRelease(prodLive, "aws-load-balancer-controller");
         assert.equal(inputs(release).values.serviceAccount.name, "aws-load-balancer-controller");
         assert.ok(dependsOn(prodLive, release, role));
+    });
+
+    it("installs kube-prometheus-stack so Prometheus evaluates PrometheusRules from every namespace", () => {
+        for (const { run } of [...stacks, { run: prodLive }]) {
+            const release = chartRelease(run, "kube-prometheus-stack");
+            const r = inputs(release);
+            assert.equal(r.repositoryOpts.repo, "https://prometheus-community.github.io/helm-charts");
+            assert.match(r.version, /^\d+\.\d+\.\d+$/);
+            assert.equal(r.namespace, "monitoring");
+            assert.equal(r.createNamespace, true);
+            assert.deepEqual(r.values.prometheus.prometheusSpec, { ruleSelectorNilUsesHelmValues: false, ruleSelector: {}, ruleNamespaceSelector: {} });
+            assert.equal(r.values.grafana.enabled, true);
+            assert.equal(r.values.alertmanager.enabled, true);
+        }
+        const grafana = inputs(chartRelease(prodLive, "kube-prometheus-stack")).values.grafana;
+        assert.equal(grafana.adminPassword, fakePassword("cluster-grafana-admin", 32), "not the chart's public default");
+        assert.ok(!visibleText(prodLive).includes(grafana.adminPassword), "the Grafana password leaks in plaintext");
+    });
+
+    it("runs the cluster autoscaler with its own IRSA role, and leaves the node group's desired size to it", () => {
+        for (const { name, run } of stacks) {
+            const cluster = configValue(run.source, "cluster");
+            const values = inputs(chartRelease(run, "cluster-autoscaler")).values;
+            assert.equal(inputs(chartRelease(run, "cluster-autoscaler")).repositoryOpts.repo, "https://kubernetes.github.io/autoscaler");
+            assert.equal(values.autoDiscovery.clusterName, `release-platform-${name}`);
+            assert.equal(values.awsRegion, configValue(run.source, "aws:region"));
+            assert.equal(values.image.tag, `v${cluster.kubernetesVersion}.0`, "the autoscaler's minor version matches the cluster's");
+            assert.equal(values.rbac.serviceAccount.name, "cluster-autoscaler");
+            assert.equal(values.extraArgs["skip-nodes-with-local-storage"], false, "pods with emptyDir volumes don't pin nodes");
+            assert.deepEqual(only(run, T.nodeGroup).ignoreChanges, ["scalingConfig.desiredSize"]);
+        }
+        const release = chartRelease(prodLive, "cluster-autoscaler");
+        const role = byName(prodLive, T.role, "cluster-cluster-autoscaler");
+        assertIrsaTrust(prodLive, role, "kube-system:cluster-autoscaler");
+        assert.equal(inputs(release).values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"], computedOutputs(T.role, role.name, {}).arn);
+        const policy = byName(prodLive, T.iamPolicy, "cluster-cluster-autoscaler");
+        assert.ok(dependsOn(prodLive, release, policy), "the role has its policy before the autoscaler runs");
+        const statements: any[] = JSON.parse(inputs(policy).policy).Statement;
+        const actions = statements.flatMap((st) => [st.Action].flat());
+        for (const action of ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeLaunchTemplateVersions", "eks:DescribeNodegroup"]) {
+            assert.ok(actions.includes(action), action);
+        }
+        assert.ok(!actions.some((a) => a === "*" || a.endsWith(":*")), "no wildcard actions");
+        const mutating = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"];
+        for (const st of statements.filter((x) => [x.Action].flat().some((a: string) => mutating.includes(a)))) {
+            assert.deepEqual(st.Condition, { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/release-platform-prod": "owned" } });
+        }
+        assert.ok(actions.includes("autoscaling:SetDesiredCapacity"));
+    });
+
+    it("grants cluster-admin to the configured roles through EKS access entries", () => {
+        for (const { run } of [...stacks, { run: prodLive }]) {
+            const admins: string[] = configValue(run.source, "cluster").adminRoleArns;
+            assert.ok(admins.length > 0, "the shipped stacks name an admin role");
+            const eks = only(run, T.eks);
+            assert.ok(["API", "API_AND_CONFIG_MAP"].includes(inputs(eks).accessConfig.authenticationMode));
+            const entries = byType(run, T.accessEntry);
+            assert.deepEqual(entries.map((e) => inputs(e).principalArn).sort(), [...admins].sort());
+            const associations = byType(run, T.accessPolicy);
+            assert.equal(associations.length, admins.length);
+            for (const entry of entries) {
+                assert.deepEqual(sources(run, entry, "clusterName").map((r) => r.urn), [eks.urn]);
+                const association = associations.find((a) => dependsOn(run, a, entry));
+                assert.ok(association, `no policy association for ${entry.name}`);
+                assert.equal(inputs(association).policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+                assert.deepEqual(inputs(association).accessScope, { type: "cluster" });
+            }
+        }
+        const association = byType(prodLive, T.accessPolicy)[0];
+        assert.equal(inputs(association).principalArn, "arn:aws:iam::123456789012:role/platform-admin");
     });
 
     it("sends every Kubernetes resource through the cluster's provider", () => {
@@ -361,8 +519,14 @@ describe("platform: database", () => {
         assert.equal(byType(staging, T.rds).length, 1);
         const replicas = replicasOf(prodLive);
         assert.equal(replicas.length, 2);
+        const config = configValue(prodLive.source, "database");
         for (const replica of replicas) {
             assert.equal(inputs(replica).replicateSourceDb, "prod-db");
+            assert.equal(inputs(replica).maxAllocatedStorage, config.maxAllocatedStorage, "a replica that fills up stops replicating");
+            // Same-region replicas use the source's key (AWS asks for no KmsKeyId); storageEncrypted
+            // stays set because the provider would otherwise plan `true -> null` and replace them.
+            assert.equal(inputs(replica).kmsKeyId, undefined);
+            assert.equal(inputs(replica).storageEncrypted, true);
             assert.equal(replica.protect, true);
             assert.equal(inputs(replica).deletionProtection, true);
             assert.equal(inputs(replica).publiclyAccessible, false);
@@ -433,6 +597,13 @@ describe("platform: database", () => {
         assert.equal(db.deletionProtection, true);
         assert.equal(db.storageEncrypted, true);
         assert.equal(db.skipFinalSnapshot, false);
+        // Engine version and storage come from the snapshot: a follow-up modify to a bare major
+        // version or to less storage than autoscaling reached would fail the restore.
+        assert.equal(db.engineVersion, undefined);
+        assert.equal(db.allocatedStorage, undefined);
+        assert.equal(db.maxAllocatedStorage, configValue(restoring.source, "database").maxAllocatedStorage);
+        assert.equal(inputs(only(restoring, T.parameterGroup)).family, "postgres16");
+        assert.equal(inputs(primaryOf(restoring)).engineVersion, "16");
         assert.equal(inputs(primaryOf(restoring)).identifier, "prod-db");
         assert.equal(primaryOf(restoring).protect, true);
         assert.equal(byType(restoring, T.snapshot).length, 0);
@@ -447,6 +618,32 @@ describe("platform: database", () => {
 
 // ---- app namespace and migrations ------------------------------------------------------------------
 
+describe("platform: database members", () => {
+    function databaseFor(name: string, restoreFromSnapshot?: string): Database {
+        const source = readStackConfig("prod");
+        const database = { ...configValue(source, "database"), ...(restoreFromSnapshot ? { restoreFromSnapshot } : {}) };
+        const raw = { ...source.config, [`${PROJECT}:database`]: JSON.stringify(database), [`${PROJECT}:migrations`]: "[]" };
+        const config = parseStackConfig(raw, "prod");
+        return new Database(name, {
+            environment: config.environment,
+            database: config.database,
+            vpcId: "vpc-1",
+            privateSubnetIds: ["subnet-a", "subnet-b"],
+            allowedSecurityGroupIds: ["sg-nodes"],
+            snapshotReleases: [],
+            tags: {},
+        });
+    }
+
+    it("names the instance the services use as activeIdentifier: the restored one while restoring", async () => {
+        const { built: live } = await construct(() => databaseFor("live"));
+        assert.equal(await resolved(live.activeIdentifier), "prod-db");
+        const { built: restoring } = await construct(() => databaseFor("restoring", RESTORE_FROM));
+        assert.equal(await resolved(restoring.activeIdentifier), "prod-db-restore");
+        assert.equal(await resolved(restoring.identifier), "prod-db", "snapshots are still taken of the primary");
+    });
+});
+
 describe("platform: app namespace and migrations", () => {
     it("enforces the restricted pod security standard on the app namespace", () => {
         for (const { run } of stacks) {
@@ -454,6 +651,36 @@ describe("platform: app namespace and migrations", () => {
             assert.equal(ns.metadata.name, configValue(run.source, "namespace"));
             assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
         }
+    });
+
+    it("creates the namespace, and so everything in it, only after the nodes, add-ons and platform charts", () => {
+        for (const { run } of [...stacks, { run: prodLive }]) {
+            const ns = only(run, T.namespace);
+            const controller = chartRelease(run, "aws-load-balancer-controller");
+            assert.ok(dependsOn(run, ns, controller), "the controller's webhooks admit Services and Ingresses");
+            assert.ok(dependsOn(run, ns, only(run, T.nodeGroup)));
+            for (const r of [...byType(run, T.addon), ...byType(run, T.helm)]) assert.ok(dependsOn(run, ns, r), r.name);
+        }
+        const namespace = configValue(prodLive.source, "namespace");
+        const controller = chartRelease(prodLive, "aws-load-balancer-controller");
+        const inNamespace = prodLive.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && inputs(r).metadata?.namespace === namespace);
+        assert.ok(inNamespace.length >= 10, `only ${inNamespace.length} resources in the namespace`);
+        for (const r of inNamespace) assert.ok(dependsOn(prodLive, r, controller), `${r.type} ${r.name}`);
+    });
+
+    it("awaits a migration Job as long as its deadline allows, not the provider's default 10 minutes", async () => {
+        const source = readStackConfig("prod");
+        const [migration] = parseStackConfig(source.config, "prod").migrations;
+        const { registered } = await construct(() => {
+            const snapshot = new aws.rds.Snapshot("snap", { dbInstanceIdentifier: "prod-db", dbSnapshotIdentifier: "prod-db-snapshot-1-2-3" });
+            const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+            return new MigrationJob("migrate", { migration, databaseIdentifier: "prod-db", snapshot, namespace: "ns", secretName: "app-secrets", provider });
+        });
+        const job = registered.find((r) => r.type === T.job)!;
+        const minutes = (value: string) => Number(/^(\d+)m$/.exec(value)?.[1] ?? NaN);
+        assert.ok(minutes(job.customTimeouts!.create) * 60 > MIGRATION_DEADLINE_SECONDS, `create timeout ${job.customTimeouts!.create}`);
+        assert.ok(minutes(job.customTimeouts!.update) * 60 > MIGRATION_DEADLINE_SECONDS, `update timeout ${job.customTimeouts!.update}`);
+        assert.deepEqual([job.customTimeouts!.create, job.customTimeouts!.update], ["35m", "35m"]);
     });
 
     it("writes REDIS_URL to app-secrets only when a Redis URL is configured", () => {
