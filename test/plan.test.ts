@@ -24,7 +24,7 @@ function runTool(tool: Tool, args: string[]): Promise<ToolRun> {
     return new Promise((resolve) => {
         execFile(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "tools", `${tool}.ts`), ...args],
+            ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", `${tool}.ts`), ...args],
             { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
             (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? -1) : 0, stdout, stderr }),
         );
