@@ -105,6 +105,7 @@ export const databaseEndpoint = database.endpoint;
 export const databaseReplicaEndpoints = database.replicaEndpoints;
 export const databaseMasterSecretArn = database.masterSecretArn;
 export const preMigrationSnapshotIds = database.snapshotIds;
+export const databaseAlarmTopicArn = database.alarmTopicArn;
 export const namespace = app.namespaceName;
 export const liveColors = traffic.liveColors;
 export const publicUrl = traffic.publicUrl;

@@ -55,6 +55,8 @@ export class Database extends pulumi.ComponentResource {
     readonly connectionUrl: pulumi.Output<string>;
     /** Release → RDS snapshot identifier. */
     readonly snapshotIds: pulumi.Output<Record<string, string>>;
+    /** SNS topic the database alarms notify. */
+    readonly alarmTopicArn: pulumi.Output<string>;
 
     private readonly snapshots = new Map<string, aws.rds.Snapshot>();
     private readonly tags: Tags;
@@ -100,7 +102,7 @@ export class Database extends pulumi.ComponentResource {
         this.snapshotIds = pulumi.output(
             Object.fromEntries([...this.snapshots].map(([release, snapshot]) => [release, snapshot.dbSnapshotIdentifier])),
         );
-        this.alarms(name, active, replicas);
+        this.alarmTopicArn = this.alarms(name, active, replicas).arn;
 
         this.registerOutputs({
             identifier: this.identifier,
@@ -111,6 +113,7 @@ export class Database extends pulumi.ComponentResource {
             masterSecretArn: this.masterSecretArn,
             connectionUrl: this.connectionUrl,
             snapshotIds: this.snapshotIds,
+            alarmTopicArn: this.alarmTopicArn,
         });
     }
 
@@ -311,34 +314,41 @@ export class Database extends pulumi.ComponentResource {
         return secret;
     }
 
-    private alarms(name: string, active: aws.rds.Instance, replicas: aws.rds.Instance[]): void {
+    /**
+     * Alarms notify an SNS topic (subscribe the on-call tool to it). Left unencrypted on purpose:
+     * CloudWatch can't publish to a topic under an AWS-managed key, and alarm states carry no data.
+     */
+    private alarms(name: string, active: aws.rds.Instance, replicas: aws.rds.Instance[]): aws.sns.Topic {
+        const topic = new aws.sns.Topic(`${name}-alarms`, { name: `${this.config.identifier}-alarms`, tags: this.named("alarms") }, { parent: this });
         const freeStorageBytes = this.config.allocatedStorage * FREE_STORAGE_ALARM_FRACTION * 1024 ** 3;
-        this.alarm(name, "cpu", active, {
+        this.alarm(name, "cpu", active, topic, {
             metricName: "CPUUtilization",
             comparisonOperator: "GreaterThanThreshold",
             threshold: CPU_ALARM_PERCENT,
             alarmDescription: `CPU above ${CPU_ALARM_PERCENT}% for 15 minutes`,
         });
-        this.alarm(name, "free-storage", active, {
+        this.alarm(name, "free-storage", active, topic, {
             metricName: "FreeStorageSpace",
             comparisonOperator: "LessThanThreshold",
             threshold: freeStorageBytes,
             alarmDescription: `free storage below ${FREE_STORAGE_ALARM_FRACTION * 100}% of the allocated ${this.config.allocatedStorage} GiB`,
         });
         replicas.forEach((replica, i) =>
-            this.alarm(name, `replica-${i + 1}-lag`, replica, {
+            this.alarm(name, `replica-${i + 1}-lag`, replica, topic, {
                 metricName: "ReplicaLag",
                 comparisonOperator: "GreaterThanThreshold",
                 threshold: REPLICA_LAG_ALARM_SECONDS,
                 alarmDescription: `replica lag above ${REPLICA_LAG_ALARM_SECONDS} s`,
             }),
         );
+        return topic;
     }
 
     private alarm(
         name: string,
         suffix: string,
         instance: aws.rds.Instance,
+        topic: aws.sns.Topic,
         spec: { metricName: string; comparisonOperator: string; threshold: number; alarmDescription: string },
     ): aws.cloudwatch.MetricAlarm {
         return new aws.cloudwatch.MetricAlarm(
@@ -350,6 +360,8 @@ export class Database extends pulumi.ComponentResource {
                 statistic: "Average",
                 period: 300,
                 evaluationPeriods: 3,
+                alarmActions: [topic.arn],
+                okActions: [topic.arn],
                 tags: this.named(suffix),
             },
             { parent: this },

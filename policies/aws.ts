@@ -334,6 +334,7 @@ export const TAGGABLE_TYPES = [
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:sns/topic:Topic",
     "aws:secretsmanager/secret:Secret",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",

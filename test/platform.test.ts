@@ -586,6 +586,12 @@ describe("platform: database", () => {
         const lag = alarms(prodLive).filter((a) => a.metricName === "ReplicaLag");
         assert.deepEqual(lag.map((a) => a.dimensions.DBInstanceIdentifier).sort(), ["prod-db-replica-1", "prod-db-replica-2"]);
         assert.ok(lag.every((a) => a.threshold === 30));
+        const topicArn = plain(prodLive.outputs.databaseAlarmTopicArn);
+        assert.match(topicArn, /^arn:aws:/);
+        for (const alarm of alarms(prodLive)) {
+            assert.deepEqual(alarm.alarmActions, [topicArn], `${alarm.metricName} notifies the alarm topic`);
+            assert.deepEqual(alarm.okActions, [topicArn]);
+        }
     });
 
     it("restores the configured snapshot into a new protected instance, keeps the original, and points the services at the copy", () => {
