@@ -74,12 +74,18 @@ export const rdsDeletionSafeguards = resourcePolicy({
     },
 });
 
-export const rdsMultiAz = resourcePolicy({
+interface MultiAzConfig {
+    /** False for stacks whose baseline is a single-AZ database (staging, runbook 001). */
+    required: boolean;
+}
+
+export const rdsMultiAz = resourcePolicy<MultiAzConfig>({
     name: "rds-multi-az",
-    description: "Primary RDS instances run Multi-AZ (runbook 001: production database is multi-AZ).",
+    description: "Primary RDS instances run Multi-AZ where the stack's baseline requires it (runbook 001: the production database is multi-AZ).",
     types: [AWS.rdsInstance],
-    check: ({ props, report }) => {
-        if (!isReadReplica(props) && props.multiAz !== true) report("set multiAz: true (config database.multiAz)");
+    configSchema: { properties: { required: { type: "boolean", default: true } } },
+    check: ({ props, config, report }) => {
+        if (config.required && !isReadReplica(props) && props.multiAz !== true) report("set multiAz: true (config database.multiAz)");
     },
 });
 

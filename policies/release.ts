@@ -168,6 +168,8 @@ interface WindowConfig {
     start: string;
     end: string;
     timeZone: string;
+    /** False where releases may go out unscheduled (staging deploys daily, runbook 001); a declared time is still checked. */
+    requireSchedule: boolean;
 }
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -208,6 +210,7 @@ export const changeWindow = stackPolicy<WindowConfig>({
             start: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "14:00" },
             end: { type: "string", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", default: "16:00" },
             timeZone: { type: "string", default: "America/New_York" },
+            requireSchedule: { type: "boolean", default: true },
         },
     },
     check: ({ graph, config, report }) => {
@@ -217,6 +220,7 @@ export const changeWindow = stackPolicy<WindowConfig>({
             return;
         }
         if (manifest.data.hotfix === "true") return;
+        if (!manifest.data.scheduledAt && !config.requireSchedule) return;
         const problem = outsideWindow(manifest.data.scheduledAt, config);
         // The verdict and the message depend only on what the program declares, never on the clock.
         if (problem) report(problem, manifest.resource.urn);

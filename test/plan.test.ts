@@ -68,7 +68,7 @@ describe("offline plan", function () {
         const subprocesses = Promise.all([
             runTool("plan", ["--stack", "prod", "--out", prodExport]),
             runTool("plan", ["--stack", "staging"]),
-            runTool("plan", ["--stack", "staging", "--json"]),
+            runTool("plan", ["--stack", "staging", "--json", "--policy-config", path.join(ROOT, "policies", "config", "prod.json")]),
         ]);
         // In-process runs share the Pulumi runtime, so they go one after the other.
         const secureConfig = path.join(tmp, "Pulumi.secure.yaml");
@@ -107,8 +107,9 @@ describe("offline plan", function () {
     });
 
     it("groups verdicts by resource with enforcement level and message", () => {
-        // Staging's config makes the prod-only rules advisory; they are reported, not failed.
-        assert.match(staging.stdout, /^ {2}urn:pulumi:staging::\S+::database-primary\n {4}advisory {2}rds-multi-az: /m);
+        // Staging checked against prod's policy config: its single-AZ database is a mandatory violation.
+        const doc = JSON.parse(stagingJson.stdout);
+        assert.ok(doc.violations.some((v: any) => v.enforcementLevel === "mandatory" && v.policyName === "rds-multi-az" && v.urn.endsWith("::database-primary")));
     });
 
     it("says when a secure: value could not be decrypted and plans with a placeholder", () => {
@@ -117,12 +118,21 @@ describe("offline plan", function () {
         assert.doesNotMatch(withSecureValue.stdout, /c2VjcmV0/);
     });
 
-    it("--json prints one JSON document: staging's verdicts are exactly the prod-only rules, as advisories", () => {
-        assert.equal(stagingJson.code, 0, stagingJson.stderr);
+    it("--json prints one JSON document: staging under prod's rules fails exactly the prod-only rules", () => {
+        assert.equal(stagingJson.code, 1, stagingJson.stderr);
         const doc = JSON.parse(stagingJson.stdout);
+        const verdicts = new Set(doc.violations.map((v: any) => `${v.enforcementLevel} ${v.policyName}`));
         assert.deepEqual(
-            doc.violations.map((v: any) => `${v.enforcementLevel} ${v.policyName} ${v.urn.split("::").pop()}`).sort(),
-            ["advisory rds-multi-az database-primary", "advisory rds-read-replicas database-primary", "advisory release-change-window release-manifest"],
+            [...verdicts].sort(),
+            [
+                "mandatory eks-node-groups-span-zones",
+                "mandatory k8s-hpa-bounds",
+                "mandatory k8s-live-min-replicas",
+                "mandatory rds-backup-retention",
+                "mandatory rds-multi-az",
+                "mandatory rds-read-replicas",
+                "mandatory release-change-window",
+            ],
         );
         assert.equal(doc.stack, "staging");
         assert.ok(doc.resources.length > 100);
@@ -131,7 +141,11 @@ describe("offline plan", function () {
             assert.deepEqual(Object.keys(v).sort(), ["enforcementLevel", "message", "policyName", "urn"]);
             assert.ok(["advisory", "mandatory"].includes(v.enforcementLevel));
         }
-        assert.equal(doc.summary.passed, true);
+        assert.equal(doc.summary.passed, false);
+    });
+
+    it("staging passes its own policy config without any violation", () => {
+        assert.match(staging.stdout, /^Plan staging: \d+ resources, 0 mandatory and 0 advisory violations — passed$/m);
     });
 
     it("--out writes a pulumi stack export with the fields of every resource", () => {

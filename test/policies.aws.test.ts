@@ -96,6 +96,11 @@ describe("aws policies: RDS", () => {
         assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], replica)), []);
     });
 
+    it("rds-multi-az is quiet where the stack's baseline is single-AZ (required: false)", async () => {
+        const singleAz = changed(db, (p) => (p.multiAz = false));
+        assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], singleAz, { "rds-multi-az": { required: false } })), []);
+    });
+
     it("rds-read-replicas counts replicas through replicateSourceDb's property dependency (unknown during preview)", async () => {
         const graph = releaseGraph();
         const config = { "rds-read-replicas": { minReadReplicas: 2 } };

@@ -62,13 +62,10 @@ describe("policy pack on the shipped program", function () {
         assert.deepEqual(summary(await analyzeProgram(ALL, graphs.prod, configs.prod)), []);
     });
 
-    it("staging passes with staging.json: only the prod-only rules the runbooks waive for staging, as advisories", async () => {
-        // Runbook 001: staging is single-AZ without read replicas and deploys daily, outside the prod window.
-        assert.deepEqual(summary(await analyzeProgram(ALL, graphs.staging, configs.staging)).sort(), [
-            "advisory rds-multi-az database-primary",
-            "advisory rds-read-replicas database-primary",
-            "advisory release-change-window release-manifest",
-        ]);
+    it("staging passes with staging.json: no violation of any level", async () => {
+        // Runbook 001: staging is single-AZ without read replicas and deploys daily; staging.json
+        // keeps those rules advisory with staging's own baseline, so the shipped stack raises no alarm.
+        assert.deepEqual(summary(await analyzeProgram(ALL, graphs.staging, configs.staging)), []);
     });
 
     it("prod would fail staging's thresholds the other way round: prod.json is stricter", async () => {

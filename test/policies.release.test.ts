@@ -172,6 +172,16 @@ describe("release policies", () => {
             assert.deepEqual(await messages(policy, at("2026-11-28T03:00:00Z", "true")), []);
         });
 
+        it("with requireSchedule: false (staging), an unscheduled release is quiet but a declared time is still checked", async () => {
+            const staging = readPolicyConfig("staging");
+            assert.deepEqual((await analyzeStack([policy], at(""), staging)).diagnostics, []);
+            const outside = await analyzeStack([policy], at("2026-11-27T14:30:00-05:00"), staging);
+            assert.deepEqual(
+                outside.diagnostics.map((d) => d.enforcementLevel),
+                ["advisory"],
+            );
+        });
+
         it("reads the window from config", async () => {
             const config = { "release-change-window": { day: "Tuesday", start: "09:00", end: "10:00", timeZone: "Europe/Istanbul" } };
             assert.deepEqual(await messages(policy, at("2026-11-24T09:15:00+03:00"), config), []);
