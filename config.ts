@@ -700,7 +700,8 @@ export function parseStackConfig(
     const maintenance = c.boolean("maintenance", own.maintenance ?? false);
     const smokeTestImage = c.pinnedImage("smokeTestImage", own.smokeTestImage ?? "curlimages/curl:8.11.1");
     const maintenanceImage = c.pinnedImage("maintenanceImage", own.maintenanceImage ?? "nginxinc/nginx-unprivileged:1.27.3-alpine");
-    const redisUrl = own.redisUrl;
+    // Pulumi.yaml's default for the optional key is "", i.e. not configured.
+    const redisUrl = own.redisUrl === "" ? undefined : own.redisUrl;
     if (redisUrl !== undefined && !secretKeys.includes(`${PROJECT}:redisUrl`)) {
         c.fail("redisUrl", "holds credentials and must be a secret: set it with `pulumi config set --secret redisUrl …` (value not shown)");
     }
@@ -745,8 +746,8 @@ export function loadStackConfig(): StackConfig {
 }
 
 /** The Redis URL as a Pulumi secret, when configured (store it with `pulumi config set --secret`). */
-export function redisUrlSecret(): pulumi.Output<string> | undefined {
-    return new pulumi.Config(PROJECT).getSecret("redisUrl");
+export function redisUrlSecret(config: StackConfig): pulumi.Output<string> | undefined {
+    return config.hasRedisUrl ? new pulumi.Config(PROJECT).requireSecret("redisUrl") : undefined;
 }
 
 /** Colors other than the given one. */

@@ -44,7 +44,7 @@ const app = new AppNamespace("app", {
     namespace: config.namespace,
     environment: config.environment,
     databaseUrl: database.connectionUrl,
-    redisUrl: redisUrlSecret(),
+    redisUrl: redisUrlSecret(config),
     waitFor: cluster.workloadDependencies,
     provider: cluster.provider,
 });

@@ -82,11 +82,14 @@ export class Database extends pulumi.ComponentResource {
         );
 
         const primary = this.primary(name, base, subnetGroup, password);
-        const replicas = Array.from({ length: this.config.readReplicas }, (_, i) => this.replica(name, i + 1, base, primary));
+        const primaryReplicas = this.replicas(name, this.config.identifier, base, primary);
         const restored = this.config.restoreFromSnapshot
             ? this.restore(name, this.config.restoreFromSnapshot, base, subnetGroup, password)
             : undefined;
         const active = restored ?? primary;
+        // A restored database gets read replicas of its own: the original's replicate the data the
+        // rollback is getting away from. The original's stay (protected) until removed by hand.
+        const replicas = restored ? this.replicas(`${name}-restore`, restoredIdentifier(this.config.identifier), base, restored) : primaryReplicas;
         args.snapshotReleases.forEach((release) => this.snapshot(name, release, primary));
 
         this.identifier = primary.identifier;
@@ -260,14 +263,17 @@ export class Database extends pulumi.ComponentResource {
         );
     }
 
-    private replica(name: string, index: number, base: InstanceBase, primary: aws.rds.Instance): aws.rds.Instance {
-        const identifier = `${this.config.identifier}-replica-${index}`;
+    private replicas(name: string, sourceIdentifier: string, base: InstanceBase, source: aws.rds.Instance): aws.rds.Instance[] {
+        return Array.from({ length: this.config.readReplicas }, (_, i) => this.replica(name, `${sourceIdentifier}-replica-${i + 1}`, i + 1, base, source));
+    }
+
+    private replica(name: string, identifier: string, index: number, base: InstanceBase, source: aws.rds.Instance): aws.rds.Instance {
         return new aws.rds.Instance(
             `${name}-replica-${index}`,
             {
                 ...this.protectedSettings(base),
                 identifier,
-                replicateSourceDb: primary.identifier,
+                replicateSourceDb: source.identifier,
                 // AWS refuses a final snapshot when deleting a replica; its data lives on the primary.
                 skipFinalSnapshot: true,
                 backupRetentionPeriod: 0,

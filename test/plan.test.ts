@@ -61,6 +61,7 @@ describe("offline plan", function () {
     let staging: ToolRun;
     let stagingJson: ToolRun;
     let withSecureValue: ToolRun;
+    let restoring: ToolRun;
     let exported: StackExport;
     let recorded: ProgramRun;
 
@@ -75,6 +76,14 @@ describe("offline plan", function () {
         const stagingYaml = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
         fs.writeFileSync(secureConfig, `${stagingYaml}  release-platform:redisUrl:\n    secure: v1:c2VjcmV0LXRoYXQtbmV2ZXItZGVjcnlwdHM=\n`);
         withSecureValue = await runInProcess("plan", ["--stack", "staging", "--config", secureConfig]);
+        const restoreConfig = path.join(tmp, "Pulumi.restore.yaml");
+        const prodYaml = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+        const restoreYaml = prodYaml
+            .replace("    username: app_admin\n", "    username: app_admin\n    restoreFromSnapshot: prod-db-snapshot-1-2-3\n")
+            .replace(/ {2}release-platform:migrations:\n(?: {4}.*\n)+/, "  release-platform:migrations: []\n");
+        assert.notEqual(restoreYaml, prodYaml);
+        fs.writeFileSync(restoreConfig, restoreYaml);
+        restoring = await runInProcess("plan", ["--stack", "prod", "--config", restoreConfig]);
         recorded = await runProgram({ stack: "prod" });
         [prod, staging, stagingJson] = await subprocesses;
         exported = JSON.parse(fs.readFileSync(prodExport, "utf8"));
@@ -110,6 +119,12 @@ describe("offline plan", function () {
         // Staging checked against prod's policy config: its single-AZ database is a mandatory violation.
         const doc = JSON.parse(stagingJson.stdout);
         assert.ok(doc.violations.some((v: any) => v.enforcementLevel === "mandatory" && v.policyName === "rds-multi-az" && v.urn.endsWith("::database-primary")));
+    });
+
+    it("plans a database rollback (restore from the pre-migration snapshot) in prod without a violation", () => {
+        assert.equal(restoring.code, 0, restoring.stderr || restoring.stdout);
+        assert.match(restoring.stdout, /aws:rds\/instance:Instance {2}database-restore\b/);
+        assert.match(restoring.stdout, /^Plan prod: \d+ resources, 0 mandatory and 0 advisory violations — passed$/m);
     });
 
     it("says when a secure: value could not be decrypted and plans with a placeholder", () => {
@@ -279,7 +294,7 @@ describe("unusable input (exit 2, one message, no stack trace)", function () {
         "a stack config the program rejects": {
             tool: "plan",
             args: () => ["--stack", "prod", "--config", badConfig],
-            message: /Invalid stack configuration[\s\S]*environment[\s\S]*availabilityZones/,
+            message: /Invalid stack configuration \(\S*Pulumi\.bad\.yaml\)[\s\S]*environment[\s\S]*availabilityZones/,
         },
         "a stack config file that does not exist": { tool: "plan", args: () => ["--stack", "prod", "--config", path.join(tmp, "Pulumi.none.yaml")], message: /Pulumi\.none\.yaml does not exist/ },
         "a stack config that is not YAML": { tool: "plan", args: () => ["--stack", "prod", "--config", brokenYaml], message: /not valid YAML/ },

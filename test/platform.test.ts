@@ -620,6 +620,24 @@ describe("platform: database", () => {
         assert.match(plain(restoring.outputs.databaseEndpoint), /^prod-db-restore\./);
         assert.doesNotMatch(inputs(only(prodLive, T.k8sSecret)).stringData.DATABASE_URL, /prod-db-restore/);
     });
+
+    it("gives the restored instance read replicas of its own and keeps the original's", () => {
+        const sourceOf = (run: ProgramRun) =>
+            byType(run, T.rds)
+                .map(inputs)
+                .filter((db) => db.replicateSourceDb)
+                .map((db) => `${db.identifier} <- ${db.replicateSourceDb}`)
+                .sort();
+        const replicas = configValue(restoring.source, "database").readReplicas;
+        const expected = (source: string) => Array.from({ length: replicas }, (_, i) => `${source}-replica-${i + 1} <- ${source}`);
+        assert.deepEqual(sourceOf(restoring), [...expected("prod-db"), ...expected("prod-db-restore")].sort());
+        for (const r of byType(restoring, T.rds).filter((x) => inputs(x).replicateSourceDb)) assert.equal(r.protect, true, r.name);
+        const endpoints = plain<string[]>(restoring.outputs.databaseReplicaEndpoints);
+        assert.equal(endpoints.length, replicas);
+        for (const endpoint of endpoints) assert.match(endpoint, /^prod-db-restore-replica-\d\./);
+        const lagAlarms = byType(restoring, T.alarm).map(inputs).filter((a) => a.metricName === "ReplicaLag");
+        assert.deepEqual(lagAlarms.map((a) => a.dimensions.DBInstanceIdentifier).sort(), expected("prod-db-restore").map((s) => s.split(" ")[0]));
+    });
 });
 
 // ---- app namespace and migrations ------------------------------------------------------------------

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { PROJECT, TOP_LEVEL_KEYS } from "../config";
-import { ROOT } from "./harness";
+import { readStackConfig, ROOT } from "./harness";
 
 const SIMPLE_TYPES = ["string", "integer", "boolean", "array"];
 
@@ -21,6 +21,15 @@ describe("Pulumi.yaml", () => {
         assert.deepEqual([...declared].sort(), [...TOP_LEVEL_KEYS].sort());
         for (const [key, decl] of Object.entries<any>(project.config)) {
             assert.ok(decl.description, `${key} has no description`);
+        }
+    });
+
+    it("gives every key a default or a value in both stack files (the CLI refuses a stack missing one)", () => {
+        for (const stack of ["staging", "prod"]) {
+            const source = readStackConfig(stack);
+            for (const [key, decl] of Object.entries<any>(project.config)) {
+                if (!("default" in decl)) assert.ok(key in source.config, `${key} has no default and is missing from ${source.file}`);
+            }
         }
     });
 

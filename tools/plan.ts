@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { ProgramRun, StackConfigSource } from "../test/harness";
+import { StackConfigError } from "../config";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, parseArgs, runCli, stringFlag } from "./cli";
 import { checkWith } from "./policyCheck";
 import { countByLevel, renderJson, renderText, Report, ShownResource } from "./report";
@@ -102,8 +103,8 @@ async function evaluate(stack: string, configFile: string, program?: string): Pr
         return { run: await harness.runProgram({ stack, source, preview: true, ...(program ? { program } : {}) }), source };
     } catch (e) {
         const cause = e instanceof harness.ProgramError ? e.cause : e;
-        // config.ts is re-evaluated with the program, so compare by name rather than class.
-        if (cause instanceof Error && cause.name === "StackConfigError") throw new InputError(cause.message);
+        // The program names Pulumi.<stack>.yaml; say which file the values really came from.
+        if (cause instanceof StackConfigError) throw new InputError(new StackConfigError(cause.problems, relative(source.file)).message);
         throw new Error(`the program failed for stack "${stack}": ${cause instanceof Error ? cause.message : String(cause)}`);
     }
 }
