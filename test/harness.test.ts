@@ -46,6 +46,22 @@ describe("offline harness", () => {
         assert.deepEqual(Object.values(explicitOnly.propertyDependencies).flat(), []);
     });
 
+    it("gives resources without an explicit provider the package's default provider, registered first", () => {
+        const providers = preview.resources.filter((r) => r.type === "pulumi:providers:random");
+        assert.equal(providers.length, 1);
+        const [provider] = providers;
+        const version = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "random", "package.json"), "utf8")) as { version: string }).version;
+        assert.equal(provider.urn, `urn:pulumi:staging::release-platform::pulumi:providers:random::default_${version.replace(/\./g, "_")}`);
+        assert.deepEqual(provider.inputs, { version });
+        const pets = preview.resources.filter((r) => r.type === "random:index/randomPet:RandomPet");
+        assert.ok(pets.length >= 2);
+        for (const pet of pets) {
+            assert.equal(pet.provider, `${provider.urn}::${UNKNOWN}`, "unknown id during preview");
+            assert.ok(preview.resources.indexOf(provider) < preview.resources.indexOf(pet));
+        }
+        assert.equal(byName(up, "random:index/randomPet:RandomPet", "pair-first").provider?.endsWith(`::default_${version.replace(/\./g, "_")}-id`), true);
+    });
+
     it("records resource options", () => {
         const first = byName(preview, "random:index/randomPet:RandomPet", "pair-first");
         const second = byName(preview, "random:index/randomPet:RandomPet", "pair-second");

@@ -186,6 +186,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     if (opts.secrets) source = withSecrets(source, opts.secrets);
 
     const resources: RecordedResource[] = [];
+    const defaultProviders = new DefaultProviders(opts.stack, source.config, preview);
     const qualifiedTypes = new Map<string, string>();
     let stackUrn: string | undefined;
     let outputs: Record<string, any> = {};
@@ -219,7 +220,15 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
         registerResource(req, (err: any, resp: any) => {
-            if (!err && resp) resources.push(record(req, resp.getUrn()));
+            if (!err && resp) {
+                const recorded = record(req, resp.getUrn());
+                if (needsDefaultProvider(recorded)) {
+                    const provider = defaultProviders.refFor(recorded.type, req.getVersion());
+                    recorded.provider = provider.ref;
+                    if (provider.created) resources.push(provider.created);
+                }
+                resources.push(recorded);
+            }
             callback(err, resp);
         });
     };
@@ -267,6 +276,62 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
 function settings(): { waitForRPCs(): Promise<void> } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@pulumi/pulumi/runtime/settings");
+}
+
+function needsDefaultProvider(r: RecordedResource): boolean {
+    return r.custom && !r.provider && r.type !== STACK_TYPE && !r.type.startsWith(PROVIDER_TYPE_PREFIX);
+}
+
+const PROVIDER_TYPE_PREFIX = "pulumi:providers:";
+
+/**
+ * The engine gives a custom resource without an explicit provider the package's default provider
+ * (`pulumi:providers:aws::default_7_48_0`), configured from the stack's `aws:*` keys, and
+ * registers that provider first. The mock monitor leaves this to the engine, so the harness does it.
+ */
+class DefaultProviders {
+    private readonly known = new Map<string, string>();
+
+    constructor(
+        private readonly stack: string,
+        private readonly config: Record<string, string>,
+        private readonly preview: boolean,
+    ) {}
+
+    refFor(type: string, version: string): { ref: string; created?: RecordedResource } {
+        const pkg = type.split(":")[0];
+        const name = version ? `default_${version.replace(/[.-]/g, "_")}` : "default";
+        const urn = `urn:pulumi:${this.stack}::${PROJECT}::${PROVIDER_TYPE_PREFIX}${pkg}::${name}`;
+        // Provider ids are assigned when the provider is created: unknown during a preview.
+        const ref = `${urn}::${this.preview ? UNKNOWN : `${name}-id`}`;
+        if (this.known.has(urn)) return { ref };
+        this.known.set(urn, ref);
+        return { ref, created: this.providerResource(urn, pkg, name, version) };
+    }
+
+    private providerResource(urn: string, pkg: string, name: string, version: string): RecordedResource {
+        const inputs: Record<string, unknown> = Object.fromEntries(
+            Object.entries(this.config)
+                .filter(([k]) => k.startsWith(`${pkg}:`))
+                .map(([k, v]) => [k.slice(pkg.length + 1), v]),
+        );
+        if (version) inputs.version = version;
+        return {
+            urn,
+            type: `${PROVIDER_TYPE_PREFIX}${pkg}`,
+            name,
+            custom: true,
+            inputs,
+            dependencies: [],
+            propertyDependencies: {},
+            protect: false,
+            retainOnDelete: false,
+            ignoreChanges: [],
+            deleteBeforeReplace: false,
+            replaceOnChanges: [],
+            additionalSecretOutputs: [],
+        };
+    }
 }
 
 function record(req: any, urn: string): RecordedResource {

@@ -171,6 +171,11 @@ describe("offline plan", function () {
                 assert.ok(field in r, `${r.urn} has no ${field}`);
             }
             assert.equal(r.id, undefined, "ids are only known after apply");
+            if (r.custom && !r.type.startsWith("pulumi:providers:")) {
+                assert.ok(r.provider, `${r.urn} has no provider`);
+                const providerUrn = r.provider.split("::").slice(0, -1).join("::");
+                assert.ok(resources(exported).some((p) => p.urn === providerUrn), `${r.urn}'s provider ${providerUrn} is not in the export`);
+            }
             assert.doesNotMatch(JSON.stringify(r.outputs), /04da6b54-80e4-46f7-96ec-b56ff0331ba9/, `${r.urn}: outputs hold only known values`);
         }
     });
