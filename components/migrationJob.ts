@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { MigrationConfig } from "../config";
 import { releaseSlug } from "./tags";
+import { APP_RESOURCES, containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
 export interface MigrationJobArgs {
     migration: MigrationConfig;
@@ -82,16 +83,9 @@ export class MigrationJob extends pulumi.ComponentResource {
 }
 
 function migrationPodSpec(migration: MigrationConfig, secretName: pulumi.Input<string>): k8s.types.input.core.v1.PodSpec {
-    return {
+    return restrictedPodSpec({
+        runAsUser: RUN_AS,
         restartPolicy: "Never",
-        automountServiceAccountToken: false,
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: RUN_AS,
-            runAsGroup: RUN_AS,
-            fsGroup: RUN_AS,
-            seccompProfile: { type: "RuntimeDefault" },
-        },
         containers: [
             {
                 name: "migrate",
@@ -103,20 +97,10 @@ function migrationPodSpec(migration: MigrationConfig, secretName: pulumi.Input<s
                     { name: "HOME", value: "/tmp" },
                     { name: "npm_config_cache", value: "/tmp/.npm" },
                 ],
-                resources: {
-                    requests: { cpu: "500m", memory: "512Mi" },
-                    limits: { cpu: "1000m", memory: "1Gi" },
-                },
-                securityContext: {
-                    runAsNonRoot: true,
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                    seccompProfile: { type: "RuntimeDefault" },
-                },
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                resources: APP_RESOURCES,
+                securityContext: containerSecurityContext(),
+                volumeMounts: [tmpMount],
             },
         ],
-        volumes: [{ name: "tmp", emptyDir: {} }],
-    };
+    });
 }

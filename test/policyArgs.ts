@@ -188,45 +188,38 @@ function isTypeOf(type: string, resourceClass: any): boolean {
     return typeof resourceClass?.isInstance === "function" && resourceClass.isInstance({ __pulumiType: type }) === true;
 }
 
-/** `ResourceValidationArgs` as `Analyze` builds them. `all` lets the provider reference resolve. */
-export function resourceArgs(r: TestResource, config: Record<string, unknown> = {}, all: TestResource[] = []): ResourceValidationArgs {
+/** What `Analyze` and `AnalyzeStack` both give a resource: identity, props, options, type checks, provider. */
+function resourceBase(r: TestResource, all: TestResource[], withParent: boolean) {
     const { urn } = withUrn(r);
     const props = policyProps(r.props);
-    const args: ResourceValidationArgs = {
+    const provider = providerOf(r, all);
+    return {
         type: r.type,
         props,
         urn,
         name: r.name,
-        opts: optionsOf(r, true),
+        opts: optionsOf(r, withParent),
+        isType: (cls: any) => isTypeOf(r.type, cls),
+        // Typed per caller: ResourceValidationArgs and PolicyResource declare asType differently.
+        asType: (cls: any): any => (isTypeOf(r.type, cls) ? props : undefined),
+        ...(provider ? { provider } : {}),
+    };
+}
+
+/** `ResourceValidationArgs` as `Analyze` builds them. `all` lets the provider reference resolve. */
+export function resourceArgs(r: TestResource, config: Record<string, unknown> = {}, all: TestResource[] = []): ResourceValidationArgs {
+    return {
+        ...resourceBase(r, all, true),
         stackTags: noStackTags,
-        isType: (cls) => isTypeOf(r.type, cls),
-        asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
         getConfig: <T extends object>() => ({ ...config }) as T,
         notApplicable: throwNotApplicable,
     };
-    const provider = providerOf(r, all);
-    if (provider) args.provider = provider;
-    return args;
 }
 
 /** `StackValidationArgs` as `AnalyzeStack` builds them: resources linked to their parent and dependencies. */
 export function stackArgs(resources: TestResource[], config: Record<string, unknown> = {}): StackValidationArgs {
     const built = resources.map((r) => {
-        const { urn } = withUrn(r);
-        const props = policyProps(r.props);
-        const resource: PolicyResource = {
-            type: r.type,
-            props,
-            urn,
-            name: r.name,
-            opts: optionsOf(r, false),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: (cls) => isTypeOf(r.type, cls),
-            asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
-        };
-        const provider = providerOf(r, resources);
-        if (provider) resource.provider = provider;
+        const resource: PolicyResource = { ...resourceBase(r, resources, false), dependencies: [], propertyDependencies: {} };
         return { r, resource };
     });
     const byUrn = new Map(built.map((b) => [b.resource.urn, b.resource]));
