@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { PROJECT, TOP_LEVEL_KEYS } from "../config";
+import { keysRead, PROJECT, TOP_LEVEL_KEYS } from "../config";
 import { readStackConfig, ROOT } from "./harness";
 
 const SIMPLE_TYPES = ["string", "integer", "boolean", "array"];
@@ -21,6 +21,19 @@ describe("Pulumi.yaml", () => {
         assert.deepEqual([...declared].sort(), [...TOP_LEVEL_KEYS].sort());
         for (const [key, decl] of Object.entries<any>(project.config)) {
             assert.ok(decl.description, `${key} has no description`);
+        }
+    });
+
+    it("names every nested key the program reads in its top-level key's description", () => {
+        for (const stack of ["staging", "prod"]) {
+            for (const path of keysRead(readStackConfig(stack).config, stack)) {
+                const [top, ...rest] = path.split(".");
+                const decl = project.config[`${PROJECT}:${top.replace("[]", "")}`];
+                assert.ok(decl, `${path}: ${top} is not declared`);
+                if (rest.length === 0) continue;
+                const leaf = rest[rest.length - 1];
+                assert.match(decl.description, new RegExp(`\\b${leaf}\\b`), `${PROJECT}:${top}'s description does not mention ${path}`);
+            }
         }
     });
 

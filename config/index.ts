@@ -1,0 +1,22 @@
+// The stack configuration: the one place that reads and validates it. Types in `types.ts`, value
+// checks in `checks.ts`, the field reader in `reader.ts`, parsing in `parse.ts` and `sections.ts`.
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "./parse";
+import { PROJECT, StackConfig } from "./types";
+
+export * from "./types";
+export { isCidr, MIN_KUBERNETES_MINOR, splitImage } from "./checks";
+export { keysRead, parseStackConfig, TOP_LEVEL_KEYS } from "./parse";
+
+/** The stack config of the running Pulumi program. */
+export function loadStackConfig(): StackConfig {
+    const raw = pulumi.runtime.allConfig();
+    // `isConfigSecret` is left out of the SDK's typings but is how the SDK itself tells secure: values.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+    return parseStackConfig(raw, pulumi.getStack(), `Pulumi.${pulumi.getStack()}.yaml`, Object.keys(raw).filter((k) => isSecret(k)));
+}
+
+/** The Redis URL as a Pulumi secret, when configured (store it with `pulumi config set --secret`). */
+export function redisUrlSecret(config: StackConfig): pulumi.Output<string> | undefined {
+    return config.hasRedisUrl ? new pulumi.Config(PROJECT).requireSecret("redisUrl") : undefined;
+}
