@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { COLORS } from "../config";
-import { MANAGED_BY, PART_OF } from "./podSpec";
+import { alertRulesName, LABELS, platformLabels, ROLE_LABEL, ROLES } from "../conventions";
 
 export interface AlertRulesArgs {
     /** The blue/green service, which is also its container's name and its live Service's name. */
@@ -32,7 +32,7 @@ export class AlertRules extends pulumi.ComponentResource {
 
     constructor(name: string, args: AlertRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("release-platform:kubernetes:AlertRules", name, {}, opts);
-        const ruleName = `${args.serviceName}-alerts`;
+        const ruleName = alertRulesName(args.serviceName);
         this.rule = new k8s.apiextensions.CustomResource(
             ruleName,
             {
@@ -42,10 +42,9 @@ export class AlertRules extends pulumi.ComponentResource {
                     name: ruleName,
                     namespace: args.namespace,
                     labels: {
-                        app: args.serviceName,
-                        "release-platform/role": "alerts",
-                        "app.kubernetes.io/part-of": PART_OF,
-                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                        [LABELS.app]: args.serviceName,
+                        [ROLE_LABEL]: ROLES.alerts,
+                        ...platformLabels(),
                     },
                 },
                 spec: {

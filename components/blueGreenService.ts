@@ -20,6 +20,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Color, COLORS, ColorConfig, Environment, idleColor, ServiceConfig } from "../config";
+import {
+    ANNOTATIONS,
+    colorSelector,
+    deploymentName,
+    LABELS,
+    platformLabels,
+    previewServiceName,
+    ROLE_LABEL,
+    ROLES,
+    SMOKE_TEST_OF_LABEL,
+    smokeJobName,
+    versionLabel,
+} from "../conventions";
 import { AlertRules } from "./alertRules";
 import { MaintenancePage } from "./maintenancePage";
 import {
@@ -27,14 +40,10 @@ import {
     containerSecurityContext,
     imageRef,
     livenessProbe,
-    MANAGED_BY,
-    PART_OF,
     READINESS_PATH,
     readinessProbe,
     restrictedPodSpec,
     tmpMount,
-    versionLabel,
-    versionSlug,
     zoneSpread,
 } from "./podSpec";
 
@@ -70,13 +79,6 @@ export interface BlueGreenServiceArgs {
 
 export type LiveTarget = Color | "maintenance";
 
-export const ROLE_LABEL = "release-platform/role";
-export const TARGET_SERVICE_ANNOTATION = "release-platform/target-service";
-/** Labels smoke-test pods with the service they test (the NetworkPolicies select on it). */
-export const SMOKE_TEST_OF_LABEL = "release-platform/smoke-test-of";
-export const SMOKE_TEST_ROLE = "smoke-test";
-/** Pod-template annotation of the color Deployments: the RDS instance the pods connect to. */
-export const DATABASE_INSTANCE_ANNOTATION = "release-platform/database-instance";
 /** UID of the `node` user in Node.js images. */
 const APP_UID = 1000;
 /** UID of `curl_user` in curlimages/curl. */
@@ -85,24 +87,6 @@ const CURL_UID = 100;
 const PRE_STOP_SLEEP_SECONDS = 15;
 /** The preStop sleep plus time for in-flight requests to finish after SIGTERM. */
 const TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + 30;
-
-export function deploymentName(service: string, color: Color): string {
-    return `${service}-${color}`;
-}
-
-export function previewServiceName(service: string): string {
-    return `${service}-preview`;
-}
-
-/** `<service>-smoke-<color>-<version with . → ->`, kept within the 63 characters a Job name may have. */
-export function smokeJobName(service: string, color: Color, version: string): string {
-    const prefix = `${service}-smoke-${color}-`;
-    return prefix + versionSlug(version, 63 - prefix.length);
-}
-
-export function colorSelector(service: string, color: Color): Record<string, string> {
-    return { app: service, color };
-}
 
 /**
  * The color the preview Service selects: the idle color while it runs replicas (the one being
@@ -167,12 +151,11 @@ export class BlueGreenService extends pulumi.ComponentResource {
     private podLabels(color: Color): Record<string, string> {
         return {
             ...colorSelector(this.serviceName, color),
-            "app.kubernetes.io/name": this.serviceName,
-            "app.kubernetes.io/instance": deploymentName(this.serviceName, color),
-            "app.kubernetes.io/version": versionLabel(this.colorConfig(color).version),
-            "app.kubernetes.io/component": "api",
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
+            [LABELS.name]: this.serviceName,
+            [LABELS.instance]: deploymentName(this.serviceName, color),
+            [LABELS.version]: versionLabel(this.colorConfig(color).version),
+            [LABELS.component]: "api",
+            ...platformLabels(),
         };
     }
 
@@ -203,7 +186,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     template: {
                         // A restore changes only the Secret's DATABASE_URL, which the app reads at
                         // start: the instance in the template rolls the pods onto the new database.
-                        metadata: { labels, annotations: { [DATABASE_INSTANCE_ANNOTATION]: this.args.databaseInstance } },
+                        metadata: { labels, annotations: { [ANNOTATIONS.databaseInstance]: this.args.databaseInstance } },
                         spec: restrictedPodSpec({
                             runAsUser: APP_UID,
                             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
@@ -303,21 +286,20 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     name,
                     namespace: this.args.namespace,
                     labels: {
-                        [ROLE_LABEL]: SMOKE_TEST_ROLE,
+                        [ROLE_LABEL]: ROLES.smokeTest,
                         ...colorSelector(this.serviceName, color),
-                        "app.kubernetes.io/name": `${this.serviceName}-smoke-test`,
-                        "app.kubernetes.io/version": versionLabel(version),
-                        "app.kubernetes.io/part-of": PART_OF,
-                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                        [LABELS.name]: `${this.serviceName}-smoke-test`,
+                        [LABELS.version]: versionLabel(version),
+                        ...platformLabels(),
                     },
-                    annotations: { [TARGET_SERVICE_ANNOTATION]: target },
+                    annotations: { [ANNOTATIONS.targetService]: target },
                 },
                 spec: {
                     backoffLimit: 2,
                     activeDeadlineSeconds: 300,
                     template: {
                         // Not `{app, color}`: the Services would select these pods.
-                        metadata: { labels: { [ROLE_LABEL]: SMOKE_TEST_ROLE, [SMOKE_TEST_OF_LABEL]: this.serviceName } },
+                        metadata: { labels: { [ROLE_LABEL]: ROLES.smokeTest, [SMOKE_TEST_OF_LABEL]: this.serviceName } },
                         spec: restrictedPodSpec({
                             runAsUser: CURL_UID,
                             restartPolicy: "Never",
@@ -357,11 +339,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     name,
                     namespace: this.args.namespace,
                     labels: {
-                        app: this.serviceName,
-                        [ROLE_LABEL]: role,
-                        "app.kubernetes.io/name": this.serviceName,
-                        "app.kubernetes.io/part-of": PART_OF,
-                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                        [LABELS.app]: this.serviceName,
+                        [ROLE_LABEL]: ROLES[role],
+                        [LABELS.name]: this.serviceName,
+                        ...platformLabels(),
                     },
                 },
                 spec: {

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DatabaseConfig, Environment } from "../config";
-import { releaseSlug, Tags, withName } from "./tags";
+import { releaseSlug, snapshotIdentifier } from "../conventions";
+import { Tags, withName } from "./tags";
 
 export interface DatabaseArgs {
     environment: Environment;
@@ -22,11 +23,6 @@ export const POSTGRES_PORT = 5432;
 export const CPU_ALARM_PERCENT = 80;
 export const FREE_STORAGE_ALARM_FRACTION = 0.1;
 export const REPLICA_LAG_ALARM_SECONDS = 30;
-
-/** `prod-db` + `1.2.3` → `prod-db-snapshot-1-2-3` (docs/conventions.md). */
-export function snapshotIdentifier(identifier: string, release: string): string {
-    return `${identifier}-snapshot-${releaseSlug(release)}`;
-}
 
 /** The instance created from `restoreFromSnapshot`, next to the original. */
 export function restoredIdentifier(identifier: string): string {

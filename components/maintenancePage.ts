@@ -6,10 +6,9 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { containerSecurityContext, MANAGED_BY, PART_OF, restrictedPodSpec, tmpMount } from "./podSpec";
+import { ANNOTATIONS, LABELS, MAINTENANCE_NAME, MAINTENANCE_SELECTOR, platformLabels } from "../conventions";
+import { containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
-export const MAINTENANCE_NAME = "maintenance";
-export const MAINTENANCE_SELECTOR: Readonly<Record<string, string>> = { app: MAINTENANCE_NAME, color: MAINTENANCE_NAME };
 export const MAINTENANCE_PORT = 8080;
 /** UID of the nginx user in nginxinc/nginx-unprivileged. */
 const NGINX_UID = 101;
@@ -109,7 +108,7 @@ export class MaintenancePage extends pulumi.ComponentResource {
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
                     template: {
                         // A changed nginx.conf rolls the pods: subPath mounts never see updates.
-                        metadata: { labels: podLabels, annotations: { "release-platform/config-hash": hash(NGINX_CONF) } },
+                        metadata: { labels: podLabels, annotations: { [ANNOTATIONS.configHash]: hash(NGINX_CONF) } },
                         spec: restrictedPodSpec({
                             runAsUser: NGINX_UID,
                             terminationGracePeriodSeconds: 30,
@@ -151,12 +150,11 @@ function nginxContainer(image: string): k8s.types.input.core.v1.Container {
 function labels(image: string): Record<string, string> {
     const tag = image.includes("@") ? "digest" : (image.split(":").pop() ?? "unknown");
     return {
-        "app.kubernetes.io/name": MAINTENANCE_NAME,
-        "app.kubernetes.io/instance": MAINTENANCE_NAME,
-        "app.kubernetes.io/version": tag.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 63),
-        "app.kubernetes.io/component": "maintenance-page",
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        [LABELS.name]: MAINTENANCE_NAME,
+        [LABELS.instance]: MAINTENANCE_NAME,
+        [LABELS.version]: tag.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 63),
+        [LABELS.component]: "maintenance-page",
+        ...platformLabels(),
     };
 }
 

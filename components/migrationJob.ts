@@ -4,12 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { MigrationConfig } from "../config";
-import { releaseSlug } from "./tags";
+import { ANNOTATIONS, LABELS, migrationJobName, platformLabels, ROLE_LABEL, ROLES } from "../conventions";
 import { APP_RESOURCES, containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
 export interface MigrationJobArgs {
     migration: MigrationConfig;
-    /** Written to the `release-platform/database` annotation. */
+    /** Written to the `ANNOTATIONS.database` annotation (`release-platform/database`). */
     databaseIdentifier: pulumi.Input<string>;
     /** The release's pre-migration snapshot; the Job waits for it. */
     snapshot: aws.rds.Snapshot;
@@ -19,7 +19,6 @@ export interface MigrationJobArgs {
     provider: k8s.Provider;
 }
 
-export const MIGRATION_ROLE = "migration";
 export const MIGRATION_DEADLINE_SECONDS = 1800;
 /**
  * How long `pulumi up` awaits the Job: its deadline plus time to schedule the pod and pull the
@@ -31,10 +30,6 @@ export const MIGRATION_AWAIT_TIMEOUT = `${Math.ceil(MIGRATION_DEADLINE_SECONDS /
 export const MIGRATION_TTL_SECONDS = 86400;
 const RUN_AS = 10001;
 
-export function migrationJobName(release: string): string {
-    return `migrate-${releaseSlug(release)}`;
-}
-
 export class MigrationJob extends pulumi.ComponentResource {
     readonly release: string;
     readonly job: k8s.batch.v1.Job;
@@ -44,12 +39,11 @@ export class MigrationJob extends pulumi.ComponentResource {
         this.release = args.migration.release;
         const jobName = migrationJobName(this.release);
         const labels = {
-            "release-platform/role": MIGRATION_ROLE,
-            "app.kubernetes.io/name": "migrations",
-            "app.kubernetes.io/instance": jobName,
-            "app.kubernetes.io/version": this.release,
-            "app.kubernetes.io/part-of": "release-platform",
-            "app.kubernetes.io/managed-by": "pulumi",
+            [ROLE_LABEL]: ROLES.migration,
+            [LABELS.name]: "migrations",
+            [LABELS.instance]: jobName,
+            [LABELS.version]: this.release,
+            ...platformLabels(),
         };
 
         this.job = new k8s.batch.v1.Job(
@@ -59,7 +53,7 @@ export class MigrationJob extends pulumi.ComponentResource {
                     name: jobName,
                     namespace: args.namespace,
                     labels,
-                    annotations: { "release-platform/database": args.databaseIdentifier },
+                    annotations: { [ANNOTATIONS.database]: args.databaseIdentifier },
                 },
                 spec: {
                     backoffLimit: 0,

@@ -1,7 +1,7 @@
 // Pod and container building blocks shared by the app, maintenance and smoke-test workloads:
 // the restricted Pod Security Standard, resources and probes from the runbooks, image and name helpers.
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
+import { isDigest } from "../conventions";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -9,9 +9,6 @@ type Probe = k8s.types.input.core.v1.Probe;
 type ResourceRequirements = k8s.types.input.core.v1.ResourceRequirements;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 type TopologySpreadConstraint = k8s.types.input.core.v1.TopologySpreadConstraint;
-
-export const PART_OF = "release-platform";
-export const MANAGED_BY = "pulumi";
 
 /** Runbook 000 appendix B and runbook 001's Helm values. */
 export const APP_RESOURCES: ResourceRequirements = {
@@ -97,34 +94,7 @@ export function zoneSpread(selector: Record<string, string>): TopologySpreadCons
     }));
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-export function isDigest(version: string): boolean {
-    return DIGEST.test(version);
-}
-
 /** `repo:1.2.3` or `repo@sha256:…`. */
 export function imageRef(repository: string, version: string): string {
     return isDigest(version) ? `${repository}@${version}` : `${repository}:${version}`;
-}
-
-/** A version as a label value (63 characters of `[A-Za-z0-9_.-]`): digests become `sha256-<12 hex>`. */
-export function versionLabel(version: string): string {
-    if (isDigest(version)) return `sha256-${version.slice(7, 19)}`;
-    return version.length <= 63 ? version : `${version.slice(0, 56)}-${shortHash(version)}`;
-}
-
-/** A version inside a DNS label: `1.2.3` → `1-2-3`; anything lossy or long gets a hash suffix. */
-export function versionSlug(version: string, maxLength = 63): string {
-    if (isDigest(version)) return `sha256-${version.slice(7, 7 + Math.max(1, Math.min(12, maxLength - 7)))}`;
-    const slug = version.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-    const lossless = /^[a-z0-9.-]+$/.test(version) && !slug.startsWith("-") && !slug.endsWith("-");
-    if (lossless && slug.length <= maxLength) return slug;
-    const hash = shortHash(version);
-    const head = slug.slice(0, Math.max(0, maxLength - hash.length - 1)).replace(/^-+|-+$/g, "");
-    return head ? `${head}-${hash}` : hash;
-}
-
-function shortHash(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 6);
 }

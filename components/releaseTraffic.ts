@@ -3,9 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Environment, IngressConfig, ReleaseConfig } from "../config";
-import { BlueGreenService, LiveTarget, ROLE_LABEL, SMOKE_TEST_OF_LABEL, SMOKE_TEST_ROLE } from "./blueGreenService";
-import { MAINTENANCE_PORT, MAINTENANCE_SELECTOR } from "./maintenancePage";
-import { MANAGED_BY, PART_OF, READINESS_PATH } from "./podSpec";
+import { LABELS, MAINTENANCE_SELECTOR, platformLabels, RELEASE_MANIFEST_NAME, ROLE_LABEL, ROLES, SMOKE_TEST_OF_LABEL } from "../conventions";
+import { BlueGreenService, LiveTarget } from "./blueGreenService";
+import { MAINTENANCE_PORT } from "./maintenancePage";
+import { READINESS_PATH } from "./podSpec";
 
 export interface ReleaseTrafficArgs {
     environment: Environment;
@@ -25,12 +26,10 @@ export interface ReleaseTrafficArgs {
     provider: k8s.Provider;
 }
 
-export const RELEASE_MANIFEST_NAME = "release-manifest";
 export const INGRESS_NAME = "api";
 const ALB = "alb.ingress.kubernetes.io";
 /** TLS 1.2 and 1.3 only. */
 export const ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
-const MIGRATION_ROLE = "migration";
 /** Redis (ElastiCache) default port; REDIS_URL is a secret, so its port can't be read here. */
 export const REDIS_PORT = 6379;
 
@@ -64,7 +63,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
     }
 
     private labels(extra: Record<string, string> = {}): Record<string, string> {
-        return { ...extra, "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY };
+        return { ...extra, ...platformLabels() };
     }
 
     private albAnnotations(): Record<string, string> {
@@ -124,7 +123,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
     /** Default deny, then only what the runbooks' traffic needs. None of it depends on the live color. */
     private networkPolicies(): void {
         const { vpcCidr, databasePort, services, hasRedisUrl } = this.args;
-        const appPods = { matchExpressions: [{ key: "app", operator: "In", values: services.map((s) => s.serviceName) }] };
+        const appPods = { matchExpressions: [{ key: LABELS.app, operator: "In", values: services.map((s) => s.serviceName) }] };
         const fromVpc = [{ ipBlock: { cidr: vpcCidr } }];
         this.networkPolicy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         this.networkPolicy("allow-dns", {
@@ -151,7 +150,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             });
         }
         this.networkPolicy("allow-migration-database-egress", {
-            podSelector: { matchLabels: { [ROLE_LABEL]: MIGRATION_ROLE } },
+            podSelector: { matchLabels: { [ROLE_LABEL]: ROLES.migration } },
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: databasePort }] }],
         });
@@ -167,16 +166,16 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
 
     private serviceNetworkPolicies(s: BlueGreenService, fromVpc: k8s.types.input.networking.v1.NetworkPolicyPeer[]): void {
         const port = [{ protocol: "TCP", port: s.config.port }];
-        const smokeTestPods = { matchLabels: { [ROLE_LABEL]: SMOKE_TEST_ROLE, [SMOKE_TEST_OF_LABEL]: s.serviceName } };
+        const smokeTestPods = { matchLabels: { [ROLE_LABEL]: ROLES.smokeTest, [SMOKE_TEST_OF_LABEL]: s.serviceName } };
         this.networkPolicy(`${s.serviceName}-allow-ingress`, {
-            podSelector: { matchLabels: { app: s.serviceName } },
+            podSelector: { matchLabels: { [LABELS.app]: s.serviceName } },
             policyTypes: ["Ingress"],
             ingress: [{ from: [...fromVpc, { podSelector: smokeTestPods }], ports: port }],
         });
         this.networkPolicy(`${s.serviceName}-smoke-test-egress`, {
             podSelector: smokeTestPods,
             policyTypes: ["Egress"],
-            egress: [{ to: [{ podSelector: { matchLabels: { app: s.serviceName } } }], ports: port }],
+            egress: [{ to: [{ podSelector: { matchLabels: { [LABELS.app]: s.serviceName } } }], ports: port }],
         });
     }
 
@@ -189,7 +188,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
         return new k8s.core.v1.ConfigMap(
             RELEASE_MANIFEST_NAME,
             {
-                metadata: { name: RELEASE_MANIFEST_NAME, namespace, labels: this.labels({ [ROLE_LABEL]: "release-manifest" }) },
+                metadata: { name: RELEASE_MANIFEST_NAME, namespace, labels: this.labels({ [ROLE_LABEL]: ROLES.manifest }) },
                 data: {
                     environment,
                     version: release.version,

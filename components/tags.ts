@@ -30,8 +30,3 @@ export function eksClusterName(environment: Environment): string {
 export function clusterSharedTag(clusterName: string): Tags {
     return { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
 }
-
-/** Dots are not allowed in Kubernetes names or RDS identifiers: `1.2.3` → `1-2-3`. */
-export function releaseSlug(release: string): string {
-    return release.replace(/\./g, "-");
-}

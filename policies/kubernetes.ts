@@ -1,5 +1,6 @@
 // Kubernetes workload and traffic policies.
 import { PolicyResource, ReportViolation } from "@pulumi/policy";
+import { MAINTENANCE_NAME } from "../conventions";
 import {
     Container,
     Graph,
@@ -8,6 +9,7 @@ import {
     LONG_RUNNING_TYPES,
     Props,
     ROLES,
+    ROLE_LABEL,
     WORKLOAD_TYPES,
     annotationsOf,
     containersOf,
@@ -316,7 +318,7 @@ export const albInstanceTargetType = resourcePolicy({
         for (const key of [ALB_TARGET_TYPE, NLB_TARGET_TYPE]) {
             if (annotations[key] !== "ip") continue;
             if (type === K8S.ingress) report(`annotation ${key}: ip routes to pod IPs of one color; use "instance"`);
-            else if (labelsOf(props)["release-platform/role"]) report(`the blue/green Service sets ${key}: ip; use "instance" (or remove the annotation)`);
+            else if (labelsOf(props)[ROLE_LABEL]) report(`the blue/green Service sets ${key}: ip; use "instance" (or remove the annotation)`);
         }
     },
 });
@@ -378,7 +380,7 @@ export function selectedDeployments(graph: Graph, service: PolicyResource): Work
 function liveColorDeployments(graph: Graph): { service: PolicyResource; deployment: Workload }[] {
     return liveServicesOf(graph).flatMap((service) =>
         selectedDeployments(graph, service)
-            .filter((d) => d.podLabels.app !== "maintenance")
+            .filter((d) => d.podLabels.app !== MAINTENANCE_NAME)
             .map((deployment) => ({ service, deployment })),
     );
 }

@@ -1,10 +1,11 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
+import { ANNOTATIONS, MAINTENANCE_NAME } from "../conventions";
 import { AWS } from "./aws";
 import { liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
 import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
 
-const MAINTENANCE = "maintenance";
+const MAINTENANCE = MAINTENANCE_NAME;
 
 function isMaintenance(selector: Record<string, string>): boolean {
     return selector.app === MAINTENANCE || selector.color === MAINTENANCE;
@@ -110,7 +111,7 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
 
 // ---- Migrations ---------------------------------------------------------------------------------
 
-export const DATABASE_ANNOTATION = "release-platform/database";
+export const DATABASE_ANNOTATION = ANNOTATIONS.database;
 
 /**
  * What a database reference can be matched by: the identifier when known, and — when the value is

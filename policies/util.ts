@@ -10,6 +10,7 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { ROLE_LABEL, ROLES } from "../conventions";
 
 // The analyzer's proxy throws this when a policy touches a value that is unknown during preview.
 // `@pulumi/policy` does not export it publicly; the server catches it by class from this module.
@@ -141,8 +142,7 @@ export const WORKLOAD_TYPES: readonly string[] = [K8S.deployment, K8S.statefulSe
 export const LONG_RUNNING_TYPES: readonly string[] = [K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.pod];
 export const HPA_TYPES: readonly string[] = [K8S.hpaV2, K8S.hpaV1];
 
-export const ROLE_LABEL = "release-platform/role";
-export const ROLES = { live: "live", smokeTest: "smoke-test", migration: "migration", manifest: "release-manifest" } as const;
+export { ROLE_LABEL, ROLES };
 
 /** The pod template's spec of a workload (the Pod's own spec for a Pod). */
 export function podSpecOf(type: string, props: Props): Props | undefined {

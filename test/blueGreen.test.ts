@@ -4,6 +4,7 @@ import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { fakePassword } from "./fakeOutputs";
 import { byName, byType, configValue, dependsOn, isSecretValue, plain, ProgramError, ProgramRun, readStackConfig, RecordedResource, runProgram, STACK_TYPE } from "./harness";
+import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 const T = {
     deployment: "kubernetes:apps/v1:Deployment",
@@ -20,7 +21,7 @@ const T = {
     secret: "kubernetes:core/v1:Secret",
     provider: "pulumi:providers:kubernetes",
 };
-const DATABASE_INSTANCE_ANNOTATION = "release-platform/database-instance";
+const DATABASE_INSTANCE_ANNOTATION = ANNOTATIONS.databaseInstance;
 const REDIS_URL = "rediss://:offline-test-token@redis.internal.example:6379/0";
 const STACKS = ["staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -73,7 +74,7 @@ function liveService(run: ProgramRun, service: string): RecordedResource {
 }
 
 function smokeJobs(run: ProgramRun): RecordedResource[] {
-    return byType(run, T.job).filter((j) => inputs(j).metadata.labels["release-platform/role"] === "smoke-test");
+    return byType(run, T.job).filter((j) => inputs(j).metadata.labels[ROLE_LABEL] === ROLES.smokeTest);
 }
 
 function smokeJobOf(run: ProgramRun, service: string, color: string): RecordedResource {
@@ -160,8 +161,8 @@ describe("blue/green services", function () {
                         const preview = byName(r, T.service, `${name}-preview`);
                         assert.deepEqual(inputs(live).spec.selector, { app: name, color: svc.live });
                         assert.deepEqual(inputs(preview).spec.selector, { app: name, color: expectedPreviewColor(svc) });
-                        assert.equal(inputs(live).metadata.labels["release-platform/role"], "live");
-                        assert.equal(inputs(preview).metadata.labels["release-platform/role"], "preview");
+                        assert.equal(inputs(live).metadata.labels[ROLE_LABEL], ROLES.live);
+                        assert.equal(inputs(preview).metadata.labels[ROLE_LABEL], ROLES.preview);
                         assert.equal(inputs(live).spec.type, "NodePort");
                         assert.equal(inputs(preview).spec.type, "ClusterIP");
 
@@ -172,7 +173,7 @@ describe("blue/green services", function () {
                         assert.ok(!dependsOn(r, live, byName(r, T.deployment, `${name}-${other(svc.live)}`)), "not on the other color");
 
                         const spec = inputs(job);
-                        assert.equal(spec.metadata.annotations["release-platform/target-service"], `${name}-preview`);
+                        assert.equal(spec.metadata.annotations[ANNOTATIONS.targetService], `${name}-preview`);
                         const url = spec.spec.template.spec.containers[0].env.find((e: any) => e.name === "TARGET_URL").value;
                         assert.equal(url, `http://${name}-preview.${namespace}.svc:${svc.port}`);
                         const script = spec.spec.template.spec.containers[0].command.join(" ");
@@ -391,7 +392,7 @@ describe("blue/green services", function () {
 
         it("prod: a color running a release's version starts only after that release's migration Job", async () => {
             const r = await run("prod", { services: services("prod") });
-            const migration = byType(r, T.job).find((j) => inputs(j).metadata.labels["release-platform/role"] === "migration");
+            const migration = byType(r, T.job).find((j) => inputs(j).metadata.labels[ROLE_LABEL] === ROLES.migration);
             assert.ok(migration, "the 1.2.3 migration Job");
             for (const [name, svc] of Object.entries<any>(services("prod"))) {
                 for (const color of ["blue", "green"]) {
@@ -593,7 +594,7 @@ describe("blue/green services", function () {
                 const r = await run(stack, { services: services(stack) });
                 const release = configValue<any>(readStackConfig(stack), "release");
                 const manifest = inputs(byName(r, T.configMap, "release-manifest"));
-                assert.equal(manifest.metadata.labels["release-platform/role"], "release-manifest");
+                assert.equal(manifest.metadata.labels[ROLE_LABEL], ROLES.manifest);
                 assert.deepEqual(manifest.data, {
                     environment: stack,
                     version: release.version,
@@ -603,7 +604,7 @@ describe("blue/green services", function () {
                 for (const name of Object.keys(services(stack))) {
                     const rule = inputs(byName(r, T.prometheusRule, `${name}-alerts`));
                     assert.deepEqual(rule.metadata.labels.app, name);
-                    assert.equal(rule.metadata.labels["release-platform/role"], "alerts");
+                    assert.equal(rule.metadata.labels[ROLE_LABEL], ROLES.alerts);
                     const rules = rule.spec.groups.flatMap((g: any) => g.rules);
                     const byAlert = (suffix: string) => rules.find((x: any) => x.alert.endsWith(suffix));
                     assert.match(byAlert("ErrorRateAboveOnePercent").expr, /> 0\.01$/);

@@ -27,6 +27,7 @@ import { cidrSubnet, planSubnets } from "../components/network";
 import { Database } from "../components/database";
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
 import { parseStackConfig, PROJECT } from "../config";
+import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",
@@ -180,7 +181,7 @@ function sources(run: ProgramRun, r: RecordedResource, property: string): Record
 
 /** Migration Jobs only: other components run Jobs too (smoke tests). */
 function migrationJobs(run: ProgramRun): RecordedResource[] {
-    return byType(run, T.job).filter((j) => inputs(j).metadata?.labels?.["release-platform/role"] === "migration");
+    return byType(run, T.job).filter((j) => inputs(j).metadata?.labels?.[ROLE_LABEL] === ROLES.migration);
 }
 
 function migrationJob(run: ProgramRun): RecordedResource {
@@ -720,7 +721,7 @@ describe("platform: app namespace and migrations", () => {
             const spec = inputs(job);
             assert.equal(spec.metadata.name, "migrate-1-2-3");
             assert.equal(spec.metadata.namespace, configValue(run.source, "namespace"));
-            assert.equal(spec.metadata.labels["release-platform/role"], "migration");
+            assert.equal(spec.metadata.labels[ROLE_LABEL], ROLES.migration);
             assert.ok(dependsOn(run, job, only(run, T.snapshot)), "the Job waits for the snapshot");
             assert.equal(spec.spec.backoffLimit, 0);
             assert.ok(spec.spec.activeDeadlineSeconds > 0);
@@ -741,7 +742,7 @@ describe("platform: app namespace and migrations", () => {
             assert.equal(databaseUrl.valueFrom.secretKeyRef.key, "DATABASE_URL");
         }
         const live = inputs(migrationJob(prodLive));
-        assert.equal(live.metadata.annotations["release-platform/database"], "prod-db");
+        assert.equal(live.metadata.annotations[ANNOTATIONS.database], "prod-db");
         assert.equal(live.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "app-secrets");
     });
 });

@@ -3,6 +3,7 @@ import { Policies, ResourceValidationPolicy } from "@pulumi/policy";
 import * as k from "../policies/kubernetes";
 import { PolicyConfigFile, TestResource, analyze, analyzeStack, fireAndQuiet, messagesOf } from "./policyArgs";
 import { NS, UNKNOWN, container, deployment, edit, job, k8s, releaseGraph, service } from "./policyFixtures";
+import { ROLES, ROLE_LABEL } from "../conventions";
 
 type Mutate = (r: any) => void;
 
@@ -112,7 +113,7 @@ describe("kubernetes workload policies", () => {
     });
 
     it("k8s-health-probes exempts Jobs", async () => {
-        await expectQuiet(k.healthProbes, job("migrate-1-2-3", { "release-platform/role": "migration" }));
+        await expectQuiet(k.healthProbes, job("migrate-1-2-3", { [ROLE_LABEL]: ROLES.migration }));
     });
 
     it("k8s-image-pinned accepts a digest", async () => {

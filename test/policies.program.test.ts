@@ -7,6 +7,7 @@ import { kubernetesPolicies } from "../policies/kubernetes";
 import { releasePolicies } from "../policies/release";
 import { runProgram } from "./harness";
 import { Diagnostic, PolicyConfigFile, TestResource, analyzeProgram, analyzeStack, coverage, fromRecorded, messagesOf, readPolicyConfig } from "./policyArgs";
+import { ROLES, ROLE_LABEL } from "../conventions";
 
 const ALL: Policies = [...kubernetesPolicies, ...awsPolicies, ...releasePolicies];
 type R = TestResource & { urn: string };
@@ -102,7 +103,7 @@ describe("policy pack on the shipped program", function () {
             "release-migration-after-snapshot",
             "the migration Job's dependency on its snapshot removed",
             (g) => {
-                const migration = g.find((r) => r.type === K.job && r.props?.metadata?.labels?.["release-platform/role"] === "migration")!;
+                const migration = g.find((r) => r.type === K.job && r.props?.metadata?.labels?.[ROLE_LABEL] === ROLES.migration)!;
                 const snapshot = g.find((r) => r.type === "aws:rds/snapshot:Snapshot")!;
                 return cutEdge(g, migration, snapshot);
             },

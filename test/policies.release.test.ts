@@ -3,6 +3,7 @@ import { Policies } from "@pulumi/policy";
 import * as rel from "../policies/release";
 import { PolicyConfigFile, TestResource, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig, resourceArgs, stackArgs } from "./policyArgs";
 import { UNKNOWN, edit, find, releaseGraph } from "./policyFixtures";
+import { ANNOTATIONS } from "../conventions";
 
 async function messages(policy: Policies[number], graph: TestResource[], config: PolicyConfigFile = {}) {
     return messagesOf(await analyzeStack([policy], graph, config));
@@ -122,7 +123,7 @@ describe("release policies", () => {
             let graph = edit(releaseGraph(), "prod-db-snapshot-1-2-3", (r) => withProps(r, (p) => (p.dbInstanceIdentifier = UNKNOWN)));
             const db = find(graph, "prod-db");
             graph = edit(graph, "migrate-1-2-3", (r) => ({
-                ...withProps(r, (p) => (p.metadata.annotations["release-platform/database"] = UNKNOWN)),
+                ...withProps(r, (p) => (p.metadata.annotations[ANNOTATIONS.database] = UNKNOWN)),
                 propertyDependencies: { metadata: [db.urn] },
             }));
             assert.deepEqual(await messages(policy, graph), []);

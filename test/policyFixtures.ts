@@ -1,6 +1,7 @@
 // Minimal compliant resources, shaped like docs/conventions.md, for the policy tests. Each test
 // breaks one property or edge of these.
 import { TestResource, urnOf, withUrn } from "./policyArgs";
+import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 export const NS = "api-platform-prod";
 export const ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-platform";
@@ -68,7 +69,7 @@ export function job(name: string, labels: Record<string, string>, annotations: R
 }
 
 export function smokeJob(service: string, color: string): R {
-    return job(`${service}-smoke-${color}-1-2-3`, { "release-platform/role": "smoke-test", app: service, color }, { "release-platform/target-service": `${service}-preview` });
+    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-preview` });
 }
 
 export function service(name: string, selector: Record<string, string>, role = "live", dependencies: string[] = []): R {
@@ -77,7 +78,7 @@ export function service(name: string, selector: Record<string, string>, role = "
         name,
         dependencies,
         props: {
-            metadata: { name, namespace: NS, labels: { "release-platform/role": role } },
+            metadata: { name, namespace: NS, labels: { [ROLE_LABEL]: role } },
             spec: { type: "NodePort", selector, ports: [{ port: 80, targetPort: 3000 }] },
         },
     });
@@ -123,7 +124,7 @@ export function releaseGraph(): R[] {
         { dbSnapshotIdentifier: "prod-db-snapshot-1-2-3", dbInstanceIdentifier: "prod-db" },
         { propertyDependencies: { dbInstanceIdentifier: [db.urn] }, dependencies: [db.urn] },
     );
-    const migration = job("migrate-1-2-3", { "release-platform/role": "migration" }, { "release-platform/database": "prod-db" }, [snapshot.urn]);
+    const migration = job("migrate-1-2-3", { [ROLE_LABEL]: ROLES.migration }, { [ANNOTATIONS.database]: "prod-db" }, [snapshot.urn]);
     const blue = deployment("auth-service", "blue", 5, "1.2.2");
     const green = deployment("auth-service", "green", 5, "1.2.3");
     const smokeBlue = smokeJob("auth-service", "blue");
@@ -144,7 +145,7 @@ export function releaseGraph(): R[] {
         preview,
         k8s("kubernetes:policy/v1:PodDisruptionBudget", "auth-service-blue", { spec: { maxUnavailable: 1, selector: { matchLabels: { app: "auth-service", color: "blue" } } } }),
         k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }),
-        k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", { metadata: { labels: { app: "auth-service", "release-platform/role": "alerts" } }, spec: { groups: [] } }),
+        k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", { metadata: { labels: { app: "auth-service", [ROLE_LABEL]: ROLES.alerts } }, spec: { groups: [] } }),
         k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "auth-service-blue", {
             spec: { minReplicas: 5, maxReplicas: 50, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "auth-service-blue" } },
         }),
@@ -153,7 +154,7 @@ export function releaseGraph(): R[] {
             spec: { ingressClassName: "alb", tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }], rules: [{ host: "api.example.com" }] },
         }),
         k8s("kubernetes:core/v1:ConfigMap", "release-manifest", {
-            metadata: { labels: { "release-platform/role": "release-manifest" } },
+            metadata: { labels: { [ROLE_LABEL]: ROLES.manifest } },
             data: { environment: "prod", version: "1.2.3", scheduledAt: "2026-11-26T14:30:00-05:00", hotfix: "false" },
         }),
         db,

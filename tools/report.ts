@@ -1,4 +1,5 @@
 // Renders a plan or an audit for people (text) and for machines (JSON).
+import { ROLE_LABEL, ROLES } from "../conventions";
 import type { Diagnostic } from "./analyzer";
 import type { CheckResult } from "./policyCheck";
 import { isSecret, UNKNOWN } from "./stackExport";
@@ -22,7 +23,6 @@ export interface Report {
     policyConfigFile: string;
 }
 
-const LIVE_ROLE_LABEL = "release-platform/role";
 const KNOWN_AFTER_APPLY = "(known after apply)";
 
 export function renderText(report: Report): string {
@@ -97,7 +97,7 @@ export function liveColors(resources: ShownResource[]): Record<string, string> {
     for (const r of resources) {
         if (r.type !== "kubernetes:core/v1:Service") continue;
         const props = unwrap(r.properties);
-        if (props?.metadata?.labels?.[LIVE_ROLE_LABEL] !== "live") continue;
+        if (props?.metadata?.labels?.[ROLE_LABEL] !== ROLES.live) continue;
         const selector = props?.spec?.selector ?? {};
         const service = typeof props.metadata.name === "string" && props.metadata.name !== UNKNOWN ? props.metadata.name : r.name;
         result[service] = selector.color === UNKNOWN ? KNOWN_AFTER_APPLY : (selector.color ?? "(no color selector)");
