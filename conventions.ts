@@ -38,6 +38,8 @@ export const ROLES = {
     live: "live",
     /** The Service that lets people reach the color being released. */
     preview: "preview",
+    /** A Service that selects one color's pods, whatever is live: the smoke tests' target. */
+    color: "color",
     /** A color's smoke-test Job (and its pods). */
     smokeTest: "smoke-test",
     /** A release's database migration Job (and its pods). */
@@ -82,6 +84,11 @@ export function colorSelector(service: string, color: string): Record<string, st
 
 /** A color's Deployment (also its PDB and HPA): `<service>-<color>`. */
 export function deploymentName(service: string, color: string): string {
+    return `${service}-${color}`;
+}
+
+/** The Service of one color (the smoke tests' target), named like its Deployment: `<service>-<color>`. */
+export function colorServiceName(service: string, color: string): string {
     return `${service}-${color}`;
 }
 

@@ -1,28 +1,23 @@
-// One service deployed blue/green (runbook 000 "Blue-Green Deployment", runbook 004 steps 6–9):
-// a Deployment per color, a smoke-test Job per running color, and a live and a preview Service.
+// One service deployed blue/green: a Deployment and a ClusterIP Service per color, a smoke-test Job
+// per running color, a live Service whose selector is switched and a preview Service for people.
 //
 // Promote and rollback only change which color the live and preview Services select. Everything
 // else depends on (service, color, version, replicas, database instance) alone, so a switch never
 // restarts a pod, re-runs a Job or touches an autoscaler.
 //
 // The gate: the live Service depends on the smoke-test Job of the color it routes to. A color's Job
-// is created with its version, while that color is idle, and it tests through the preview Service
-// after the color's rollout; a failing Job fails the update before the live Service switches. The
-// preview Service selects the idle color while that runs replicas, otherwise the live color, so it
-// always reaches running pods: a color deployed alone (the idle one scaled to 0) is tested through
-// the preview against itself. The Job's spec never mentions the live color, so a later switch
-// leaves it alone.
-//
-// Remaining limitation: the Jobs always test whatever the preview Service selects. Deploy to the
-// idle color and switch in separate updates (runbook order). On the very first deploy with both
-// colors running, or when a version is first rolled out on the color that is live in the same
-// update, the live color's Job tests through the preview Service, i.e. against the idle color.
+// is created with its version and tests that color's own Service (`<service>-<color>`, which
+// selects only that color's pods) after the color's rollout, whether the color is idle or live; a
+// failing Job fails the update before the live Service switches. The Job's spec never mentions the
+// live color, so a later switch leaves it alone. The preview Service selects the idle color while
+// that runs replicas, otherwise the live color, so people always reach running pods through it.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Color, COLORS, ColorConfig, Environment, idleColor, ServiceConfig } from "../config";
 import {
     ANNOTATIONS,
     colorSelector,
+    colorServiceName,
     deploymentName,
     LABELS,
     platformLabels,
@@ -106,6 +101,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     readonly smokeTests: Partial<Record<Color, k8s.batch.v1.Job>> = {};
     readonly liveService: k8s.core.v1.Service;
     readonly previewService: k8s.core.v1.Service;
+    /** Per color, whatever its replicas: selects exactly that color's pods; the smoke tests' target. */
+    readonly colorServices: Record<Color, k8s.core.v1.Service>;
 
     private readonly args: BlueGreenServiceArgs;
 
@@ -117,6 +114,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         this.liveTarget = args.maintenancePage ? "maintenance" : args.service.live;
 
         this.deployments = { blue: this.colorDeployment("blue"), green: this.colorDeployment("green") };
+        this.colorServices = { blue: this.colorService("blue"), green: this.colorService("green") };
         this.previewService = this.service(previewServiceName(this.serviceName), "preview", "ClusterIP", colorSelector(this.serviceName, previewColor(this.config)));
         for (const color of COLORS) {
             const replicas = this.colorConfig(color).replicas;
@@ -265,20 +263,20 @@ export class BlueGreenService extends pulumi.ComponentResource {
         );
     }
 
-    /** The URL the smoke tests hit: the preview Service (the idle color, or the live one while the idle runs nothing). */
-    private previewUrl(): pulumi.Output<string> {
-        return pulumi.interpolate`http://${previewServiceName(this.serviceName)}.${this.args.namespace}.svc:${this.config.port}`;
+    /** The URL a color's smoke test hits: that color's own Service. */
+    private colorUrl(color: Color): pulumi.Output<string> {
+        return pulumi.interpolate`http://${colorServiceName(this.serviceName, color)}.${this.args.namespace}.svc:${this.config.port}`;
     }
 
     /**
      * Its spec depends on (service, color, version) only; a new version is a new Job. It runs once
-     * the color has rolled out (the provider awaits the Deployment) and the preview Service exists;
+     * the color has rolled out (the provider awaits the Deployment) and the color's Service exists;
      * the provider awaits the Job, so a failure stops the update before the live Service switches.
      */
     private smokeTest(color: Color): k8s.batch.v1.Job {
         const { version } = this.colorConfig(color);
         const name = smokeJobName(this.serviceName, color, version);
-        const target = previewServiceName(this.serviceName);
+        const target = colorServiceName(this.serviceName, color);
         return new k8s.batch.v1.Job(
             name,
             {
@@ -303,13 +301,13 @@ export class BlueGreenService extends pulumi.ComponentResource {
                         spec: restrictedPodSpec({
                             runAsUser: CURL_UID,
                             restartPolicy: "Never",
-                            containers: [this.smokeTestContainer()],
+                            containers: [this.smokeTestContainer(color)],
                         }),
                     },
                 },
             },
             this.childOptions({
-                dependsOn: [this.deployments[color], this.previewService],
+                dependsOn: [this.deployments[color], this.colorServices[color]],
                 // A Job's pod template is immutable; the name is fixed, so delete first.
                 replaceOnChanges: ["spec"],
                 deleteBeforeReplace: true,
@@ -317,21 +315,33 @@ export class BlueGreenService extends pulumi.ComponentResource {
         );
     }
 
-    private smokeTestContainer(): k8s.types.input.core.v1.Container {
+    private smokeTestContainer(color: Color): k8s.types.input.core.v1.Container {
         return {
             name: "smoke-test",
             image: this.args.smokeTestImage,
             imagePullPolicy: "IfNotPresent",
             command: ["/bin/sh", "-c", SMOKE_TEST_SCRIPT],
-            env: [{ name: "TARGET_URL", value: this.previewUrl() }],
+            env: [{ name: "TARGET_URL", value: this.colorUrl(color) }],
             resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
             securityContext: containerSecurityContext(),
             volumeMounts: [tmpMount],
         };
     }
 
-    /** ClusterIP for the preview (in-cluster smoke tests only); NodePort for live, as ALB instance targets need. */
-    private service(name: string, role: "live" | "preview", type: "ClusterIP" | "NodePort", selector: Record<string, string>, dependsOn: pulumi.Resource[] = []): k8s.core.v1.Service {
+    /** A color's own Service; its selector never changes, so promote and rollback leave it alone. */
+    private colorService(color: Color): k8s.core.v1.Service {
+        return this.service(colorServiceName(this.serviceName, color), "color", "ClusterIP", colorSelector(this.serviceName, color), [], { [LABELS.color]: color });
+    }
+
+    /** ClusterIP for the preview and color Services (in-cluster only); NodePort for live, as ALB instance targets need. */
+    private service(
+        name: string,
+        role: "live" | "preview" | "color",
+        type: "ClusterIP" | "NodePort",
+        selector: Record<string, string>,
+        dependsOn: pulumi.Resource[] = [],
+        extraLabels: Record<string, string> = {},
+    ): k8s.core.v1.Service {
         return new k8s.core.v1.Service(
             name,
             {
@@ -341,6 +351,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     labels: {
                         [LABELS.app]: this.serviceName,
                         [ROLE_LABEL]: ROLES[role],
+                        ...extraLabels,
                         [LABELS.name]: this.serviceName,
                         ...platformLabels(),
                     },

@@ -83,6 +83,27 @@ function smokeJobOf(run: ProgramRun, service: string, color: string): RecordedRe
     return found[0];
 }
 
+/**
+ * A color's smoke-test Job names (annotation) and calls (TARGET_URL) a Service in its namespace that
+ * selects that color's pods and no other Deployment's, and runs after that Service and the color's
+ * rollout.
+ */
+function assertTestsOwnColor(r: ProgramRun, service: string, color: string, step = ""): void {
+    const job = smokeJobOf(r, service, color);
+    const spec = inputs(job);
+    const targetName = spec.metadata.annotations[ANNOTATIONS.targetService];
+    const target = byName(r, T.service, targetName);
+    const where = `${step} ${service}/${color}: target ${targetName}`;
+    assert.equal(inputs(target).metadata.namespace, spec.metadata.namespace, where);
+    const selector = inputs(target).spec.selector;
+    const selected = appDeployments(r).filter((d) => Object.entries(selector).every(([k, v]) => inputs(d).spec.template.metadata.labels[k] === v));
+    assert.deepEqual(selected.map((d) => d.name), [`${service}-${color}`], where);
+    const url = spec.spec.template.spec.containers[0].env.find((e: any) => e.name === "TARGET_URL").value;
+    assert.match(url, new RegExp(`^http://${targetName}\\.${spec.metadata.namespace}\\.svc:`), where);
+    assert.ok(dependsOn(r, job, target), `${where}: the Job runs after its target exists`);
+    assert.ok(dependsOn(r, job, byName(r, T.deployment, `${service}-${color}`)), `${where}: the Job runs after its color rolled out`);
+}
+
 /** Every string inside a secret envelope anywhere in the run's inputs (connection URLs, passwords…). */
 function secretStrings(run: ProgramRun): string[] {
     const found = new Set<string>();
@@ -151,7 +172,7 @@ describe("blue/green services", function () {
 
     describe("the gated switch", () => {
         for (const stack of STACKS) {
-            it(`${stack}: each live Service depends on its color's Deployment and smoke-test Job; the Job tests through the preview Service`, async () => {
+            it(`${stack}: each live Service depends on its color's Deployment and smoke-test Job; the Job tests its color's own Service`, async () => {
                 const { services: switchedServices, switched } = promoted(stack);
                 for (const overrides of [{ services: services(stack) }, { services: switchedServices }]) {
                     const r = await run(stack, overrides);
@@ -173,13 +194,14 @@ describe("blue/green services", function () {
                         assert.ok(!dependsOn(r, live, byName(r, T.deployment, `${name}-${other(svc.live)}`)), "not on the other color");
 
                         const spec = inputs(job);
-                        assert.equal(spec.metadata.annotations[ANNOTATIONS.targetService], `${name}-preview`);
+                        const target = byName(r, T.service, `${name}-${svc.live}`);
+                        assert.equal(spec.metadata.annotations[ANNOTATIONS.targetService], `${name}-${svc.live}`);
                         const url = spec.spec.template.spec.containers[0].env.find((e: any) => e.name === "TARGET_URL").value;
-                        assert.equal(url, `http://${name}-preview.${namespace}.svc:${svc.port}`);
+                        assert.equal(url, `http://${name}-${svc.live}.${namespace}.svc:${svc.port}`);
                         const script = spec.spec.template.spec.containers[0].command.join(" ");
                         assert.match(script, /for path in \/health\/ready \/health;/);
                         assert.match(script, /curl -fsS [\s\S]*"\$\{TARGET_URL\}\$\{path\}"/);
-                        assert.ok(dependsOn(r, job, preview), "the Job runs after the preview Service exists");
+                        assert.ok(dependsOn(r, job, target), "the Job runs after its color's Service exists");
                         assert.ok(dependsOn(r, job, byName(r, T.deployment, `${name}-${svc.live}`)), "the Job runs after its color rolled out");
                         assert.ok(job.deleteBeforeReplace && job.replaceOnChanges.includes("spec"));
                         assert.ok(spec.spec.backoffLimit >= 1 && spec.spec.backoffLimit <= 3);
@@ -193,34 +215,18 @@ describe("blue/green services", function () {
         }
 
         for (const stack of STACKS) {
-            it(`${stack}: the preview Service always selects a running color, and each smoke-test Job tests its own color in the runbook flow`, async () => {
+            it(`${stack}: the preview Service always selects a running color, preferring the idle one`, async () => {
                 const config = services(stack);
                 const r = await run(stack, { services: config });
-                // Deploy to idle, then switch: the services whose live color was deployed while idle.
-                const { services: deployStep, switched } = promoted(stack);
-                const d = await run(stack, { services: deployStep });
                 for (const [name, svc] of Object.entries<any>(config)) {
                     const selected = inputs(byName(r, T.service, `${name}-preview`)).spec.selector;
                     assert.equal(selected.app, name);
                     assert.ok(svc[selected.color].replicas > 0, `${name}-preview selects ${selected.color}, which runs no pods`);
                     assert.equal(selected.color, expectedPreviewColor(svc), `${name}-preview prefers the idle color while it runs`);
-                    for (const color of ["blue", "green"].filter((c) => svc[c].replicas > 0)) {
-                        const job = smokeJobOf(r, name, color);
-                        if (selected.color === color) continue; // it tests its own color through the preview now
-                        // The live color, with the idle one running: its Job ran in the update that
-                        // deployed it to the idle color, and the switch since changed nothing in it.
-                        assert.equal(color, svc.live);
-                        assert.ok(switched.includes(name), `${name}: ${other(color)} could have been live while ${color} was deployed`);
-                        assert.deepEqual(inputs(byName(d, T.service, `${name}-preview`)).spec.selector, { app: name, color }, `${name}: ${color} was idle and previewed`);
-                        const then = smokeJobOf(d, name, color);
-                        const { dependencies: _a, propertyDependencies: _b, ...jobNow } = job;
-                        const { dependencies: _c, propertyDependencies: _d, ...jobThen } = then;
-                        assert.deepEqual(jobNow, jobThen, `${job.name} is the same Job as in the deploy step`);
-                    }
                 }
             });
 
-            it(`${stack}: deploying to an idle color that ran no pods moves the preview Service to it and tests it`, async () => {
+            it(`${stack}: deploying to an idle color that ran no pods moves the preview Service to it and smoke-tests it`, async () => {
                 const config = services(stack);
                 const scaledUp = structuredClone(config);
                 const idleAtZero = Object.keys(config).filter((name) => config[name][other(config[name].live)].replicas === 0);
@@ -233,12 +239,32 @@ describe("blue/green services", function () {
                     const idle = other(live);
                     assert.deepEqual(inputs(byName(before, T.service, `${name}-preview`)).spec.selector, { app: name, color: live });
                     assert.deepEqual(inputs(byName(after, T.service, `${name}-preview`)).spec.selector, { app: name, color: idle });
-                    const job = smokeJobOf(after, name, idle);
-                    assert.ok(dependsOn(after, job, byName(after, T.service, `${name}-preview`)));
-                    assert.ok(dependsOn(after, job, byName(after, T.deployment, `${name}-${idle}`)));
+                    assertTestsOwnColor(after, name, idle);
                     // The live color's Job and Service stay as they were.
                     assert.deepEqual(inputs(smokeJobOf(after, name, live)), inputs(smokeJobOf(before, name, live)));
                     assert.deepEqual(inputs(liveService(after, name)), inputs(liveService(before, name)));
+                }
+            });
+
+            it(`${stack}: each smoke-test Job's target Service selects exactly its own color's pods through deploy, promote and rollback`, async () => {
+                const shipped = services(stack);
+                const steps: [string, Services][] = [["shipped", shipped]];
+                // Deploy a new version to every idle color (scaled up to serve), promote, then roll back.
+                const deployed = structuredClone(shipped);
+                for (const svc of Object.values<any>(deployed)) {
+                    const idle = other(svc.live);
+                    svc[idle] = { ...svc[idle], version: "9.9.9", replicas: Math.max(svc[idle].replicas, svc.autoscaling.minReplicas) };
+                }
+                steps.push(["deploy", deployed]);
+                const promotedStep = structuredClone(deployed);
+                for (const svc of Object.values<any>(promotedStep)) svc.live = other(svc.live);
+                steps.push(["promote", promotedStep]);
+                steps.push(["rollback", structuredClone(deployed)]);
+                for (const [step, config] of steps) {
+                    const r = await run(stack, { services: config });
+                    for (const [name, svc] of Object.entries<any>(config)) {
+                        for (const color of ["blue", "green"].filter((c) => svc[c].replicas > 0)) assertTestsOwnColor(r, name, color, step);
+                    }
                 }
             });
         }

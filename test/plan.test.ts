@@ -101,7 +101,8 @@ describe("offline plan", function () {
             // Children are indented under their component.
             assert.match(out, /^ {4}release-platform:kubernetes:BlueGreenService {2}auth-service\n(?: {6}.*\n)*? {6}kubernetes:apps\/v1:Deployment {2}auth-service-blue$/m);
             assert.match(out, /^Resources by type\n(?: +\d+ {2}\S+\n)+/m);
-            assert.match(out, /^ +6 {2}kubernetes:core\/v1:Service$/m);
+            // Per service: live, preview and one per color.
+            assert.match(out, /^ +12 {2}kubernetes:core\/v1:Service$/m);
             assert.match(out, /^Live color per service\n {2}auth-service → (blue|green)$/m);
             assert.match(out, /\(known after apply\)/);
             assert.match(out, /^Policy verdicts \(pack release-platform@\S+, \d+ policies, config policies\/config\/\w+\.json\)$/m);
