@@ -1,31 +1,32 @@
-// npm run audit -- <stack-export.json> [--policy-config <file>] [--json] [--policy-pack <dir>]
+// npm run audit -- <stack-export.json> [--policy-config <file>] [--json | --markdown] [--policy-pack <dir>]
 //
 // Checks every resource of a `pulumi stack export` file (from `plan --out` or a deployed stack)
 // with the policy pack, as `pulumi policy check` does: Analyze per resource with its inputs,
 // AnalyzeStack once with the resources' state. Exit codes as for plan.
 import * as path from "path";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, parseArgs, runCli, stringFlag } from "./cli";
+import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import { renderMarkdown } from "./markdown";
 import { checkWith } from "./policyCheck";
-import { countByLevel, renderJson, renderText, Report, ShownResource } from "./report";
+import { countByLevel, renderJson, Report, ShownResource } from "./report";
 import { analysisForExport, ExportResource, isProvider, readStackExport, StackExport, STACK_TYPE, urnName } from "./stackExport";
 
 const ROOT = path.resolve(__dirname, "..");
-const USAGE = "usage: npm run audit -- <stack-export.json> [--policy-config <file>] [--json] [--policy-pack <dir>]";
+const USAGE = "usage: npm run audit -- <stack-export.json> [--policy-config <file>] [--json | --markdown] [--policy-pack <dir>]";
 
 export interface AuditOptions {
     exportFile: string;
     policyConfigFile: string;
-    json: boolean;
+    format: OutputFormat;
     packDir: string;
 }
 
 export function parseAuditArgs(argv: string[]): AuditOptions {
-    const args = parseArgs(argv, { values: ["policy-config", "policy-pack"], booleans: ["json"] }, USAGE);
+    const args = parseArgs(argv, { values: ["policy-config", "policy-pack"], booleans: ["json", "markdown"] }, USAGE);
     if (args.positional.length !== 1) throw new InputError(`expected one stack export file\n${USAGE}`);
     return {
         exportFile: args.positional[0],
         policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", "prod.json"),
-        json: args.flags.json === true,
+        format: outputFormat(args, USAGE),
         packDir: stringFlag(args, "policy-pack") ?? path.join(ROOT, "policies"),
     };
 }
@@ -49,7 +50,10 @@ export async function audit(opts: AuditOptions): Promise<CommandResult> {
         policyConfigFile: path.relative(process.cwd(), opts.policyConfigFile) || opts.policyConfigFile,
     };
     const listed = resources.map((r) => ({ urn: r.urn, type: r.type, custom: r.custom, ...(r.id ? { id: r.id } : {}), ...(r.parent ? { parent: r.parent } : {}) }));
-    const output = opts.json ? renderJson(report, listed, { stack, exportFile: opts.exportFile }) : renderText(report);
+    const output = render(opts.format, report, {
+        json: () => renderJson(report, listed, { stack, exportFile: opts.exportFile }),
+        markdown: () => renderMarkdown(report, { kind: "Audit", stack, source: opts.exportFile }),
+    });
     return { code: countByLevel(check.violations).mandatory ? EXIT_MANDATORY_VIOLATIONS : EXIT_OK, output };
 }
 

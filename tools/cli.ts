@@ -2,6 +2,7 @@
 import { PackStartError, PolicyPackError } from "./analyzer";
 import { PackSourceError } from "./packBuild";
 import { PolicyConfigError } from "./policyConfig";
+import { renderText, Report } from "./report";
 import { ExportFileError } from "./stackExport";
 
 export const EXIT_OK = 0;
@@ -45,6 +46,18 @@ export function parseArgs(argv: string[], known: { values: string[]; booleans: s
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
     const v = args.flags[name];
     return typeof v === "string" ? v : undefined;
+}
+
+/** How plan and audit print their report: text for a terminal, JSON, or GitHub Markdown. */
+export type OutputFormat = "text" | "json" | "markdown";
+
+export function outputFormat(args: ParsedArgs, usage: string): OutputFormat {
+    if (args.flags.json && args.flags.markdown) throw new InputError(`--json and --markdown can't be combined\n${usage}`);
+    return args.flags.json ? "json" : args.flags.markdown ? "markdown" : "text";
+}
+
+export function render(format: OutputFormat, report: Report, renderers: { json: () => string; markdown: () => string }): string {
+    return format === "text" ? renderText(report) : renderers[format]();
 }
 
 export interface CommandResult {

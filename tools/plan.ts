@@ -1,4 +1,4 @@
-// npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json]
+// npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json | --markdown]
 //                 [--policy-config <file>] [--policy-pack <dir>] [--program <file>]
 //
 // Evaluates index.ts offline in preview mode (the harness's mocks: provider outputs stay unknown,
@@ -9,12 +9,13 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ProgramRun, StackConfigSource } from "../test/harness";
 import { StackConfigError } from "../config";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, parseArgs, runCli, stringFlag } from "./cli";
+import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import { renderMarkdown } from "./markdown";
 import { checkWith } from "./policyCheck";
-import { countByLevel, renderJson, renderText, Report, ShownResource } from "./report";
+import { countByLevel, renderJson, Report, ShownResource } from "./report";
 import { analysisForRun, STACK_TYPE, toStackExport, writeStackExport } from "./stackExport";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
 const PROJECT = "release-platform";
 const ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
@@ -23,7 +24,7 @@ export interface PlanOptions {
     stack: string;
     configFile?: string;
     outFile?: string;
-    json: boolean;
+    format: OutputFormat;
     policyConfigFile: string;
     packDir: string;
     /** Another program module than index.ts (test fixtures). */
@@ -31,7 +32,7 @@ export interface PlanOptions {
 }
 
 export function parsePlanArgs(argv: string[]): PlanOptions {
-    const args = parseArgs(argv, { values: ["stack", "config", "out", "policy-config", "policy-pack", "program"], booleans: ["json"] }, USAGE);
+    const args = parseArgs(argv, { values: ["stack", "config", "out", "policy-config", "policy-pack", "program"], booleans: ["json", "markdown"] }, USAGE);
     if (args.positional.length) throw new InputError(`unexpected argument ${args.positional[0]}\n${USAGE}`);
     const stack = stringFlag(args, "stack");
     if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
@@ -39,7 +40,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
         stack,
         configFile: stringFlag(args, "config"),
         outFile: stringFlag(args, "out"),
-        json: args.flags.json === true,
+        format: outputFormat(args, USAGE),
         policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`),
         packDir: stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR,
         program: stringFlag(args, "program") && path.resolve(stringFlag(args, "program")!),
@@ -69,7 +70,10 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
         check,
         policyConfigFile: relative(opts.policyConfigFile),
     };
-    const output = opts.json ? renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true }) : renderText(report);
+    const output = render(opts.format, report, {
+        json: () => renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true }),
+        markdown: () => renderMarkdown(report, { kind: "Plan", stack: opts.stack, source: relative(source.file) }),
+    });
     return { code: countByLevel(check.violations).mandatory ? EXIT_MANDATORY_VIOLATIONS : EXIT_OK, output };
 }
 

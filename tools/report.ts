@@ -84,9 +84,14 @@ function containsUnknown(v: unknown): boolean {
 }
 
 function renderCounts(resources: ShownResource[]): string[] {
+    return countsByType(resources).map(([type, n]) => `${String(n).padStart(5)}  ${type}`);
+}
+
+/** [type, number of resources of that type], by type name. */
+export function countsByType(resources: ShownResource[]): [string, number][] {
     const counts = new Map<string, number>();
     for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-    return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `${String(n).padStart(5)}  ${type}`);
+    return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
 // ---- Live colors --------------------------------------------------------------------------------
