@@ -67,11 +67,51 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             assert.equal(verdicts.section, "Policy verdicts: 1 mandatory, 0 advisory");
         });
 
+        it("lists every kind of change, collapsed, replacements with the property that forces them", async () => {
+            const change = (type: string, name: string, op: any, changes: any[] = [], replaceReasons: string[] = []) => ({ urn: `urn:pulumi:x::p::${type}::${name}`, type, name, op, changes, replaceReasons });
+            const many = Array.from({ length: 12 }, (_, i) => ({ path: `data.key${i}`, kind: "update", before: "a", after: "b", replaces: false }));
+            const diff = {
+                added: [change("aws:rds/snapshot:Snapshot", "db-snapshot-1-2-4", "create")],
+                changed: [change("kubernetes:core/v1:ConfigMap", "settings", "update", many)],
+                replaced: [change("aws:rds/instance:Instance", "database", "replace", [{ path: "identifier", kind: "update", before: "a|b", after: "c", replaces: true }], ["identifier"])],
+                removed: [change("kubernetes:batch/v1:Job", "migrate-1-2-2", "delete")],
+                unchanged: 7,
+                outputs: [],
+            };
+            const structure = await markdownStructure(renderMarkdown(report, { kind: "Plan", stack: "x", source: "Pulumi.x.yaml", comparison: { against: "base.json", diff: diff as any, liveColorsBefore: {} } }));
+            assertRendersOnGitHub(structure);
+            assert.deepEqual(counts(structure), { resources: 1, added: 1, changed: 1, replaced: 1, removed: 1, unchanged: 7, mandatory: 1, advisory: 0 });
+            const rows = tableWith(structure, "change");
+            assert.equal(rows.section, "Resource changes (4)");
+            assert.deepEqual(rows.rows.map((r) => r[0]), ["➕ added", "✏️ changed", "♻️ replaced", "🗑️ removed"]);
+            assert.match(rows.rows[1][3], /data\.key7: "a" → "b"<br>… 4 more$/);
+            assert.equal(rows.rows[2][3], 'identifier: "a|b" → "c" (forces replacement)');
+        });
+
         it("catches what would break on GitHub (the checker itself)", async () => {
             const broken = await markdownStructure("| a | b |\n| --- | --- |\n| 1 | 2 | 3 |\n\n<details>\n<summary>x</summary>\n\n<script>y</script>\n");
             assert.ok(broken.problems.some((p) => /3 cells, the header 2/.test(p)), broken.problems.join("\n"));
             assert.ok(broken.problems.some((p) => /never closed/.test(p)), broken.problems.join("\n"));
             assert.ok(broken.problems.some((p) => /<script>/.test(p)), broken.problems.join("\n"));
+        });
+    });
+
+    describe("plan --against: unusable input", () => {
+        it("a missing or malformed export is exit 2 with one line naming the file, before the program runs", async () => {
+            const missing = await execute(() => plan(parsePlanArgs(["--stack", "prod", "--against", path.join(tmp, "nope.json")])));
+            assert.equal(missing.code, 2);
+            assert.match(missing.error ?? "", /nope\.json/);
+            const notAnExport = path.join(tmp, "not-an-export.json");
+            fs.writeFileSync(notAnExport, JSON.stringify({ hello: "world" }));
+            const malformed = await execute(() => plan(parsePlanArgs(["--stack", "prod", "--against", notAnExport, "--markdown"])));
+            assert.equal(malformed.code, 2);
+            assert.match(malformed.error ?? "", /not-an-export\.json is not a pulumi stack export/);
+            assert.equal(malformed.output, "");
+        });
+        it("--json and --markdown exclude each other", async () => {
+            const both = await execute(async () => plan(parsePlanArgs(["--stack", "prod", "--json", "--markdown"])));
+            assert.equal(both.code, 2);
+            assert.match(both.error ?? "", /--json and --markdown can't be combined/);
         });
     });
 
@@ -82,6 +122,8 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
         let prodCode: number;
         let stagingUnderProdRules: Structure;
         let audited: Structure;
+        let promoted: Structure;
+        let promotedText: string;
         let exported: { deployment: { resources: unknown[] } };
 
         before(async () => {
@@ -93,6 +135,14 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             assert.equal(staging.code, 1);
             stagingUnderProdRules = await markdownStructure(staging.markdown);
             audited = await markdownStructure((await run(() => audit(parseAuditArgs([prodExport, "--markdown"])))).markdown);
+            // A promote: auth-service's live color goes from blue to green, compared with prod as shipped.
+            const prodYaml = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
+            const promotedYaml = prodYaml.replace("path: /v1/auth\n      live: blue", "path: /v1/auth\n      live: green");
+            assert.notEqual(promotedYaml, prodYaml);
+            const promotedConfig = path.join(tmp, "Pulumi.promoted.yaml");
+            fs.writeFileSync(promotedConfig, promotedYaml);
+            promoted = await markdownStructure((await run(() => plan(parsePlanArgs(["--stack", "prod", "--config", promotedConfig, "--against", prodExport, "--markdown"])))).markdown);
+            promotedText = (await run(() => plan(parsePlanArgs(["--stack", "prod", "--config", promotedConfig, "--against", prodExport])))).markdown;
             exported = JSON.parse(fs.readFileSync(prodExport, "utf8"));
         });
 
@@ -131,6 +181,34 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             assert.ok(verdicts.rows.some(([level, policy, resource]) => level === "❌ mandatory" && policy === "rds-multi-az" && resource === "database-primary"));
             assert.ok(verdicts.rows.some(([, policy]) => policy === "release-change-window"));
             assert.deepEqual(tableWith(stagingUnderProdRules, "live color").rows.find(([s]) => s === "auth-service"), ["auth-service", "green"]);
+        });
+
+        it("a promote against the plan before it: only the two Services' selectors change, the live color table says so", () => {
+            assertRendersOnGitHub(promoted);
+            assert.deepEqual(promoted.headings, ["Plan prod: ✅ policies passed"]);
+            const total = exported.deployment.resources.length;
+            assert.deepEqual(counts(promoted), { resources: total, added: 0, changed: 2, replaced: 0, removed: 0, unchanged: total - 2, mandatory: 0, advisory: 0 });
+            const changes = tableWith(promoted, "change");
+            assert.equal(changes.section, "Resource changes (2)");
+            assert.deepEqual(changes.rows.map(([change, type, name, properties]) => [change, type, name, properties]).sort(), [
+                ["✏️ changed", "kubernetes:core/v1:Service", "auth-service", 'spec.selector.color: "blue" → "green"'],
+                ["✏️ changed", "kubernetes:core/v1:Service", "auth-service-preview", 'spec.selector.color: "green" → "blue"'],
+            ]);
+            assert.deepEqual(tableWith(promoted, "before").rows, [
+                ["auth-service", "green", "was blue"],
+                ["org-service", "blue", "unchanged"],
+                ["user-service", "blue", "unchanged"],
+            ]);
+            assert.ok(promoted.paragraphs.some((p) => p.includes(`compared with ${prodExport}`)));
+        });
+
+        it("a promote in text: the same diff, counted, before the resource tree", () => {
+            const [, changesHeading] = promotedText.split("\n\n");
+            assert.match(changesHeading, new RegExp(`^Changes against ${prodExport.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`));
+            assert.match(changesHeading, /^ {2}~ {2}kubernetes:core\/v1:Service {2}auth-service$/m);
+            assert.match(changesHeading, /^ {7}spec\.selector\.color: "blue" → "green"$/m);
+            assert.match(changesHeading, /^ {2}stack outputs changed: liveColors$/m);
+            assert.match(changesHeading, /0 to add, 2 to change, 0 to replace, 0 to remove, \d+ unchanged$/);
         });
 
         it("audit --markdown of the prod export: same format, from the export", () => {

@@ -3,25 +3,9 @@
 //
 // Everything that comes from the stack (names, messages, values) is escaped, so a policy message
 // with `|`, `<` or a newline cannot break a table or close a <details> early.
+import type { PlanDiff, ResourceDiff } from "../offline/planDiff";
 import type { Diagnostic } from "./analyzer";
 import { countByLevel, countsByType, liveColors, Report, ShownResource } from "./report";
-
-/** The parts of a plan diff (added / changed / replaced / removed by resource) the comment shows. */
-export interface MarkdownDiff {
-    added: DiffEntry[];
-    changed: DiffEntry[];
-    replaced: DiffEntry[];
-    removed: DiffEntry[];
-    unchanged: number;
-    outputs: string[];
-}
-
-interface DiffEntry {
-    type: string;
-    name: string;
-    changes: { path: string; before?: unknown; after?: unknown; replaces?: boolean }[];
-    replaceReasons: string[];
-}
 
 export interface MarkdownOptions {
     /** "Plan" or "Audit". */
@@ -30,11 +14,13 @@ export interface MarkdownOptions {
     /** What the run read: the stack config file or the export. */
     source: string;
     /** The comparison: the diff against `against` (an export file), and the live colors it had. */
-    comparison?: { against: string; diff: MarkdownDiff; liveColorsBefore: Record<string, string> };
+    comparison?: { against: string; diff: PlanDiff; liveColorsBefore: Record<string, string> };
 }
 
 /** Changed properties listed per resource before the rest is summarized as "… N more". */
 const MAX_PROPERTIES_SHOWN = 8;
+/** Changed resources listed before the rest is counted (a comment holds at most 65536 characters). */
+const MAX_CHANGE_ROWS = 100;
 /** A value longer than this is cut in a table cell. */
 const MAX_VALUE_CHARS = 60;
 
@@ -108,7 +94,7 @@ function liveColorTable(resources: ShownResource[], before?: Record<string, stri
 
 // ---- Details ------------------------------------------------------------------------------------
 
-function changesDetails(diff: MarkdownDiff): string {
+function changesDetails(diff: PlanDiff): string {
     const rows: string[][] = [];
     for (const [key, label] of CHANGE_KINDS) {
         for (const r of diff[key]) rows.push([label, code(r.type), code(r.name), propertiesCell(r, key)]);
@@ -116,10 +102,12 @@ function changesDetails(diff: MarkdownDiff): string {
     const total = rows.length;
     const outputs = diff.outputs.length ? `\n\nStack outputs that change: ${diff.outputs.map(code).join(", ")}.` : "";
     if (!total) return `No resource changes.${outputs}`;
-    return details(`Resource changes (${total})`, table(["change", "type", "name", "properties"], rows) + outputs);
+    const shown = rows.slice(0, MAX_CHANGE_ROWS);
+    if (total > MAX_CHANGE_ROWS) shown.push([`… ${total - MAX_CHANGE_ROWS} more`, "", "", "the plan's text output lists every change"]);
+    return details(`Resource changes (${total})`, table(["change", "type", "name", "properties"], shown) + outputs);
 }
 
-function propertiesCell(r: DiffEntry, kind: string): string {
+function propertiesCell(r: ResourceDiff, kind: string): string {
     if (kind === "added" || kind === "removed") return "";
     const shown = r.changes.slice(0, MAX_PROPERTIES_SHOWN).map((c) => {
         const forced = c.replaces ? " (forces replacement)" : "";

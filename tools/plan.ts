@@ -1,9 +1,11 @@
-// npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json | --markdown]
-//                 [--policy-config <file>] [--policy-pack <dir>] [--program <file>]
+// npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>]
+//                 [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]
 //
 // Evaluates index.ts offline in preview mode (the harness's mocks: provider outputs stay unknown,
 // undecryptable `secure:` values are placeholders), checks the result with the policy pack through
-// Pulumi's analyzer protocol, and prints the plan. Exit 0: no mandatory violation; 1: mandatory
+// Pulumi's analyzer protocol, and prints the plan; with --against, also the resources added, changed,
+// replaced and removed compared with a stack export (another plan's --out, or a deployed stack's
+// `pulumi stack export`), by the same diff the release command shows. Exit 0: no mandatory violation; 1: mandatory
 // violations; 2: unusable input; 3: the check could not run.
 import * as fs from "fs";
 import * as path from "path";
@@ -12,10 +14,12 @@ import { StackConfigError } from "../config";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
 import { checkWith } from "./policyCheck";
-import { countByLevel, renderJson, Report, ShownResource } from "./report";
-import { analysisForRun, STACK_TYPE, toStackExport, writeStackExport } from "./stackExport";
+import { diffResources, diffResourcesOfExport, diffResourcesOfRun, renderDiff } from "../offline/planDiff";
+import { countByLevel, liveColors, renderJson, Report, ShownResource } from "./report";
+import { analysisForRun, ExportResource, readStackExport, StackExport, STACK_TYPE, toStackExport, urnName, writeStackExport } from "./stackExport";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--config <file>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
+const USAGE =
+    "usage: npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
 const PROJECT = "release-platform";
 const ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
@@ -23,6 +27,8 @@ export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
 export interface PlanOptions {
     stack: string;
     configFile?: string;
+    /** A stack export to compare the plan with. */
+    againstFile?: string;
     outFile?: string;
     format: OutputFormat;
     policyConfigFile: string;
@@ -32,13 +38,14 @@ export interface PlanOptions {
 }
 
 export function parsePlanArgs(argv: string[]): PlanOptions {
-    const args = parseArgs(argv, { values: ["stack", "config", "out", "policy-config", "policy-pack", "program"], booleans: ["json", "markdown"] }, USAGE);
+    const args = parseArgs(argv, { values: ["stack", "config", "against", "out", "policy-config", "policy-pack", "program"], booleans: ["json", "markdown"] }, USAGE);
     if (args.positional.length) throw new InputError(`unexpected argument ${args.positional[0]}\n${USAGE}`);
     const stack = stringFlag(args, "stack");
     if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
     return {
         stack,
         configFile: stringFlag(args, "config"),
+        againstFile: stringFlag(args, "against"),
         outFile: stringFlag(args, "out"),
         format: outputFormat(args, USAGE),
         policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`),
@@ -49,6 +56,8 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
 
 export async function plan(opts: PlanOptions): Promise<CommandResult> {
     const configFile = stackConfigFile(opts.stack, opts.configFile);
+    // Read before anything runs, so a missing or malformed export fails fast.
+    const base = opts.againstFile ? readStackExport(opts.againstFile) : undefined;
     if (!fs.existsSync(opts.policyConfigFile)) {
         throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
     }
@@ -62,6 +71,8 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
     const exported = toStackExport(run);
     if (opts.outFile) writeStackExport(opts.outFile, exported);
 
+    // Outputs compared in the export's form on both sides (values unknown in a preview left out).
+    const diff = base && diffResources(diffResourcesOfExport(base), diffResourcesOfRun(run), { before: exportStackOutputs(base), after: exportStackOutputs(exported) });
     const report: Report = {
         title: `Plan ${opts.stack}: ${relative(source.file)}, preview (nothing deployed; provider outputs are known after apply)`,
         resources: run.resources.map(shownResource),
@@ -69,10 +80,12 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
         notes: planNotes(source, opts),
         check,
         policyConfigFile: relative(opts.policyConfigFile),
+        ...(diff ? { changes: { against: opts.againstFile!, lines: renderDiff(diff) } } : {}),
     };
+    const comparison = diff && { against: opts.againstFile!, diff, liveColorsBefore: liveColors(base.deployment.resources.map(shownExportResource)) };
     const output = render(opts.format, report, {
-        json: () => renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true }),
-        markdown: () => renderMarkdown(report, { kind: "Plan", stack: opts.stack, source: relative(source.file) }),
+        json: () => renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true, ...(diff ? { against: opts.againstFile, diff } : {}) }),
+        markdown: () => renderMarkdown(report, { kind: "Plan", stack: opts.stack, source: relative(source.file), comparison }),
     });
     return { code: countByLevel(check.violations).mandatory ? EXIT_MANDATORY_VIOLATIONS : EXIT_OK, output };
 }
@@ -115,6 +128,15 @@ async function evaluate(stack: string, configFile: string, program?: string): Pr
 
 function shownResource(r: ProgramRun["resources"][number]): ShownResource {
     return { urn: r.urn, type: r.type, name: r.name, custom: r.custom, parent: r.parent, properties: r.type === STACK_TYPE ? {} : r.inputs };
+}
+
+/** A resource of the compared export as the report shows it: its inputs (what the diff compares). */
+function shownExportResource(r: ExportResource): ShownResource {
+    return { urn: r.urn, type: r.type, name: urnName(r.urn), custom: r.custom, parent: r.parent, properties: r.inputs ?? {} };
+}
+
+function exportStackOutputs(data: StackExport): Record<string, unknown> {
+    return data.deployment.resources.find((r) => r.type === STACK_TYPE)?.outputs ?? {};
 }
 
 function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {

@@ -21,6 +21,8 @@ export interface Report {
     notes: string[];
     check: CheckResult;
     policyConfigFile: string;
+    /** The comparison with a stack export (`plan --against`): the diff's text lines. */
+    changes?: { against: string; lines: string[] };
 }
 
 const KNOWN_AFTER_APPLY = "(known after apply)";
@@ -28,6 +30,7 @@ const KNOWN_AFTER_APPLY = "(known after apply)";
 export function renderText(report: Report): string {
     const sections = [
         report.title,
+        report.changes ? section(`Changes against ${report.changes.against}`, report.changes.lines) : "",
         section("Resources", renderTree(report.resources)),
         section("Resources by type", renderCounts(report.resources)),
         section("Live color per service", renderLiveColors(report.resources)),
