@@ -634,7 +634,7 @@ describe("blue/green services", function () {
                     const rules = rule.spec.groups.flatMap((g: any) => g.rules);
                     const byAlert = (suffix: string) => rules.find((x: any) => x.alert.endsWith(suffix));
                     assert.match(byAlert("ErrorRateAboveOnePercent").expr, /> 0\.01$/);
-                    assert.equal(byAlert("ErrorRateAboveOnePercent").for, "5m");
+                    assert.equal(byAlert("ErrorRateAboveOnePercent").for, "0m");
                     assert.equal(byAlert("ErrorRateAboveOnePercent").labels.action, "rollback");
                     assert.match(byAlert("ErrorRateAboveFivePercent").expr, /> 0\.05$/);
                     assert.match(byAlert("LatencyP95AboveHalfSecond").expr, /> 0\.5$/);
@@ -642,7 +642,7 @@ describe("blue/green services", function () {
                     assert.match(byAlert("PodRestarting").expr, /\[5m\]\)\) > 3$/);
                     assert.match(byAlert("CpuAboveEightyPercentOfLimit").expr, /> 0\.8$/);
                     assert.match(byAlert("MemoryAboveNinetyPercentOfLimit").expr, /> 0\.9$/);
-                    for (const x of rules) assert.ok(x.expr.includes(`pod=~"${name}-(blue|green)-.+"`) || x.expr.includes(`endpoint="${name}"`), x.alert);
+                    for (const x of rules) assert.ok(x.expr.includes(`pod=~"${name}-(blue|green)-[a-z0-9]+-[a-z0-9]+"`) || x.expr.includes(`endpoint="${name}"`), x.alert);
                 }
             });
         }
