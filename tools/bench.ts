@@ -2,15 +2,19 @@
 //
 // Times the program's evaluation in-process (index.ts under the mocks, warm, per stack), then the
 // commands as users run them (subprocesses, so start-up counts): `plan --stack prod` and `audit`
-// of an export ten times larger than prod's (its resources replicated with renamed URNs). With
-// `--tests`, also the mocha suite once. Prints each run and the median.
+// of an export ten times larger than prod's (its resources replicated with renamed URNs), and one
+// release-analysis interval's queries for every prod service against a Prometheus started for it.
+// With `--tests`, also the mocha suite once. Prints each run and the median.
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { InputError, parseArgs, runCli, stringFlag } from "./cli";
 import type { ExportResource, StackExport } from "./stackExport";
-import { runProgram } from "../test/harness";
+import { readStackConfig, runProgram } from "../test/harness";
+import { parseStackConfig } from "../config";
+import { defaultAnalysis } from "../metrics/analysis";
+import { timeAnalysisInterval } from "./analysis/bench";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run bench [-- --iterations <n>] [--tests]";
@@ -96,6 +100,8 @@ async function main(): Promise<{ code: number; output: string }> {
         fs.writeFileSync(largeExport, JSON.stringify(large));
         await time("audit prod.json", iterations, "audit", [prodExport]);
         await time(`audit prod-x10.json (${large.deployment.resources.length} resources)`, iterations, "audit", [largeExport]);
+        const prodConfig = parseStackConfig(readStackConfig("prod").config, "prod");
+        await timeAnalysisInterval(prodConfig, defaultAnalysis(prodConfig.environment), iterations, measure);
         if (args.flags.tests === true) {
             await measure("test suite (mocha, without tsc)", 1, async () => {
                 const run = await runMocha();

@@ -2,8 +2,11 @@
 // measurement at the end, and one JSON document for pipelines.
 import { AnalysisPhase, AnalysisResult, IntervalProgress, Measurement } from "./run";
 
-/** Exit codes: one per result, so a pipeline can branch on them. */
-export const ANALYSIS_EXIT: Record<AnalysisPhase, number> = { passed: 0, failed: 1, inconclusive: 3, error: 4 };
+/**
+ * Exit codes: one per result, so a pipeline can branch on them (2 stays "unusable input", and an
+ * error means the analysis could not run, as 3 does for the other tools).
+ */
+export const ANALYSIS_EXIT: Record<AnalysisPhase, number> = { passed: 0, failed: 1, error: 3, inconclusive: 4 };
 /** Stopped by SIGINT before the window ended (the result is inconclusive). */
 export const EXIT_STOPPED = 130;
 
