@@ -2,7 +2,7 @@
 // program under mocks.
 import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
-import { fakePassword } from "./fakeOutputs";
+import { fakePassword } from "../offline/fakeOutputs";
 import { byName, byType, configValue, dependsOn, isSecretValue, plain, ProgramError, ProgramRun, readStackConfig, RecordedResource, runProgram, STACK_TYPE } from "./harness";
 import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ProgramRun, ROOT, runProgram, SECRET_SIG, SIG_KEY, UNKNOWN } from "./harness";
-import { analysisForExport, ExportResource, StackExport, toStackExport } from "../tools/stackExport";
+import { analysisForExport, ExportResource, StackExport, toStackExport } from "../offline/stackExport";
 import { execute } from "../tools/cli";
 import { parsePlanArgs, plan } from "../tools/plan";
 import { audit, parseAuditArgs } from "../tools/audit";

@@ -22,7 +22,7 @@ import {
     runProgram,
     UNKNOWN,
 } from "./harness";
-import { computedOutputs, fakePassword } from "./fakeOutputs";
+import { computedOutputs, fakePassword } from "../offline/fakeOutputs";
 import { cidrSubnet, planSubnets } from "../components/network";
 import { Database } from "../components/database";
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
