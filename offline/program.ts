@@ -94,59 +94,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     let source = opts.source ?? readStackConfig(opts.stack);
     if (opts.overrides) source = withOverrides(source, opts.overrides);
     if (opts.secrets) source = withSecrets(source, opts.secrets);
-
-    const resources: RecordedResource[] = [];
-    const defaultProviders = new DefaultProviders(opts.stack, source.config, preview);
-    const qualifiedTypes = new Map<string, string>();
-    let stackUrn: string | undefined;
-    let outputs: Record<string, any> = {};
-
-    await pulumi.runtime.setMocks(
-        {
-            newResource: (args) => ({
-                id: preview ? undefined : `${args.name}-id`,
-                state: preview ? args.inputs : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
-            }),
-            call: (args) => {
-                throw new Error(`offline: provider function ${args.token} has no answer without a cloud; derive the value from config or resource inputs`);
-            },
-        },
-        PROJECT,
-        opts.stack,
-        preview,
-    );
-    pulumi.runtime.setAllConfig(source.config, source.secretKeys);
-
-    const monitor: any = (pulumi.runtime as any).getMonitor();
-    // The engine qualifies a child's type with its parent's full type chain, leaving out the root stack.
-    monitor.newUrn = (parent: string, type: string, name: string): string => {
-        const parentQualified = parent && parent !== stackUrn ? qualifiedTypes.get(parent) : undefined;
-        const qualified = parentQualified ? `${parentQualified}$${type}` : type;
-        const urn = `urn:pulumi:${opts.stack}::${PROJECT}::${qualified}::${name}`;
-        qualifiedTypes.set(urn, qualified);
-        if (type === STACK_TYPE) stackUrn = urn;
-        return urn;
-    };
-    const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
-        registerResource(req, (err: any, resp: any) => {
-            if (!err && resp) {
-                const recorded = record(req, resp.getUrn());
-                if (needsDefaultProvider(recorded)) {
-                    const provider = defaultProviders.refFor(recorded.type, req.getVersion());
-                    recorded.provider = provider.ref;
-                    if (provider.created) resources.push(provider.created);
-                }
-                resources.push(recorded);
-            }
-            callback(err, resp);
-        });
-    };
-    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req: any, callback: (err: any, resp: any) => void) => {
-        if (req.getUrn() === stackUrn) outputs = req.getOutputs()?.toJavaScript() ?? {};
-        registerResourceOutputs(req, callback);
-    };
+    const recording = await startRecording({ stack: opts.stack, preview, config: source.config, secretKeys: source.secretKeys });
 
     forgetProgram(opts.program ?? PROGRAM);
     let failure: unknown;
@@ -171,15 +119,110 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
         failure = e;
     }
     try {
-        await settings().waitForRPCs();
+        await recording.settled();
     } catch (e) {
         failure = failure ?? e;
     }
-    await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onUnhandled);
     errorClass.prepareStackTrace = prepareStackTrace;
-    if (failure !== undefined) throw new ProgramError(failure, resources);
-    return { stack: opts.stack, preview, source, resources, outputs };
+    if (failure !== undefined) throw new ProgramError(failure, recording.resources);
+    return { stack: opts.stack, preview, source, resources: recording.resources, outputs: recording.outputs };
+}
+
+export interface RecordingOptions {
+    stack: string;
+    /** Preview: provider outputs stay unknown, as in `pulumi preview`. Otherwise mocks return fake outputs. */
+    preview: boolean;
+    /** The `project:key` → string config the program reads. */
+    config?: Record<string, string>;
+    secretKeys?: string[];
+    /** Sees each registration request as the engine receives it, for what `RecordedResource` leaves out. */
+    onRegister?: (request: any, recorded: RecordedResource) => void;
+}
+
+export interface Recording {
+    /** Every registration so far, in order, with the default providers the engine would add. */
+    readonly resources: RecordedResource[];
+    /** The root stack's outputs, once registered. */
+    readonly outputs: Record<string, any>;
+    /** Waits until every registration the runtime has started is answered and recorded. */
+    settled(): Promise<void>;
+}
+
+/**
+ * Installs Pulumi's runtime mocks for `stack` and records every resource registration from now on,
+ * from the mock monitor's requests, which carry what `MockResourceArgs` leaves out (parent,
+ * dependencies, options). Used by `runProgram`, and by tests that construct components directly.
+ */
+export async function startRecording(opts: RecordingOptions): Promise<Recording> {
+    const { stack, preview } = opts;
+    const config = opts.config ?? {};
+    const resources: RecordedResource[] = [];
+    const defaultProviders = new DefaultProviders(stack, config, preview);
+    const qualifiedTypes = new Map<string, string>();
+    let stackUrn: string | undefined;
+    let outputs: Record<string, any> = {};
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: preview ? undefined : `${args.name}-id`,
+                state: preview ? args.inputs : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
+            }),
+            call: (args) => {
+                throw new Error(`offline: provider function ${args.token} has no answer without a cloud; derive the value from config or resource inputs`);
+            },
+        },
+        PROJECT,
+        stack,
+        preview,
+    );
+    pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
+
+    const monitor: any = (pulumi.runtime as any).getMonitor();
+    // The engine qualifies a child's type with its parent's full type chain, leaving out the root stack.
+    monitor.newUrn = (parent: string, type: string, name: string): string => {
+        const parentQualified = parent && parent !== stackUrn ? qualifiedTypes.get(parent) : undefined;
+        const qualified = parentQualified ? `${parentQualified}$${type}` : type;
+        const urn = `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
+        qualifiedTypes.set(urn, qualified);
+        if (type === STACK_TYPE) stackUrn = urn;
+        return urn;
+    };
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        registerResource(req, (err: any, resp: any) => {
+            if (!err && resp) {
+                const recorded = record(req, resp.getUrn());
+                if (needsDefaultProvider(recorded)) {
+                    const provider = defaultProviders.refFor(recorded.type, req.getVersion());
+                    recorded.provider = provider.ref;
+                    if (provider.created) resources.push(provider.created);
+                }
+                resources.push(recorded);
+                opts.onRegister?.(req, recorded);
+            }
+            callback(err, resp);
+        });
+    };
+    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: (err: any, resp: any) => void) => {
+        if (req.getUrn() === stackUrn) outputs = req.getOutputs()?.toJavaScript() ?? {};
+        registerResourceOutputs(req, callback);
+    };
+    return {
+        resources,
+        get outputs() {
+            return outputs;
+        },
+        async settled() {
+            try {
+                await settings().waitForRPCs();
+            } finally {
+                await new Promise((resolve) => setImmediate(resolve));
+            }
+        },
+    };
 }
 
 /** `waitForRPCs` is internal to the SDK (left out of its typings); the language host uses it the same way. */

@@ -4,19 +4,31 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { OFFLINE_SECRET_PLACEHOLDER, PROJECT } from "../config";
+import { PROJECT } from "../config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
-/** Stands in for a `secure:` value that can't be decrypted offline. */
-export const SECRET_PLACEHOLDER = OFFLINE_SECRET_PLACEHOLDER;
+/**
+ * What the program sees for a `secure:` value that can't be decrypted offline: recognisably not a
+ * real secret, and shaped like the value the program requires of the key, so that config
+ * validation accepts it as it would accept the real (decrypted) value.
+ */
+const SHAPED_PLACEHOLDERS: Record<string, string> = {
+    [`${PROJECT}:redisUrl`]: "rediss://secret-not-decrypted-offline.invalid:6379",
+};
+const PLACEHOLDER = "[secret: not decrypted offline]";
+
+/** The stand-in for the undecryptable `secure:` value of `key` (`project:key` or a top-level key). */
+export function secretPlaceholder(key: string): string {
+    return SHAPED_PLACEHOLDERS[key.includes(":") ? key : `${PROJECT}:${key}`] ?? PLACEHOLDER;
+}
 
 export interface StackConfigSource {
     /** The `project:key` → string map the CLI would hand the program. */
     config: Record<string, string>;
     /** Keys whose values are secret. */
     secretKeys: string[];
-    /** `secure:` keys that could not be decrypted and carry `SECRET_PLACEHOLDER`. */
+    /** `secure:` keys that could not be decrypted and carry `secretPlaceholder(key)`. */
     placeholders: string[];
     file: string;
 }
@@ -42,7 +54,7 @@ export function readStackConfig(stack: string, file = path.join(ROOT, `Pulumi.${
     for (const [rawKey, value] of Object.entries(configSection as Record<string, unknown>)) {
         const key = rawKey.includes(":") ? rawKey : `${PROJECT}:${rawKey}`;
         if (isSecure(value)) {
-            config[key] = SECRET_PLACEHOLDER;
+            config[key] = secretPlaceholder(key);
             secretKeys.push(key);
             placeholders.push(key);
             continue;

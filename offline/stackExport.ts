@@ -201,11 +201,12 @@ function stateOf(r: ExportResource): Record<string, unknown> {
     return (neverCreated ? r.inputs : r.outputs) ?? {};
 }
 
-type ResourceLike = Pick<ExportResource, "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"> & {
+export type ResourceLike = Pick<ExportResource, "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"> & {
     deleteBeforeReplace?: boolean;
 };
 
-function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, provider: AnalyzedResource["provider"]): AnalyzedResource {
+/** A resource as Analyze and AnalyzeStack describe it, with `properties` as its inputs or state. */
+export function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, provider: AnalyzedResource["provider"]): AnalyzedResource {
     return {
         urn: r.urn,
         type: r.type,
@@ -225,7 +226,7 @@ function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, 
 }
 
 /** Resolves a provider reference `urn::id` to the provider resource the engine would describe. */
-function providerFor(
+export function providerFor(
     ref: string | undefined,
     inputsOf: (urn: string) => Record<string, unknown> | undefined,
     known: Map<string, unknown>,

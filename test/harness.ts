@@ -4,7 +4,7 @@ import { ProgramRun, RecordedResource } from "../offline/program";
 import { isSecret, RESOURCE_SIG, SIG_KEY } from "../offline/wire";
 
 export { PROGRAM, ProgramError, ProgramRun, RecordedResource, RunOptions, runProgram } from "../offline/program";
-export { configValue, readStackConfig, ROOT, SECRET_PLACEHOLDER, StackConfigSource, withOverrides, withSecrets } from "../offline/stackConfig";
+export { configValue, readStackConfig, ROOT, secretPlaceholder, StackConfigSource, withOverrides, withSecrets } from "../offline/stackConfig";
 export { isSecret as isSecretValue, providerUrn, RESOURCE_SIG, SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN } from "../offline/wire";
 
 /** Strips secret envelopes (keeping values) so tests can read inputs as plain objects; unknowns stay `UNKNOWN`. */
@@ -16,6 +16,11 @@ export function plain<T = any>(v: unknown): T {
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) as T;
     }
     return v as T;
+}
+
+/** A recorded resource's inputs as plain values (secrets unwrapped, references as URNs). */
+export function inputs(r: RecordedResource): any {
+    return plain(r.inputs);
 }
 
 /** Lookups over a run's resources. */

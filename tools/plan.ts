@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { ProgramRun } from "../offline/program";
-import type { StackConfigSource } from "../offline/stackConfig";
+import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offline/stackConfig";
 import { StackConfigError } from "../config";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
@@ -110,10 +110,8 @@ function knownStacks(): string[] {
 
 /** Loads the offline runner (and with it the Pulumi SDK) only now, so the policy pack starts meanwhile. */
 async function evaluate(stack: string, configFile: string, program?: string): Promise<{ run: ProgramRun; source: StackConfigSource }> {
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const runner: typeof import("../offline/program") = require("../offline/program");
-    const { readStackConfig }: typeof import("../offline/stackConfig") = require("../offline/stackConfig");
-    /* eslint-enable @typescript-eslint/no-require-imports */
     let source: StackConfigSource;
     try {
         source = readStackConfig(stack, configFile);
@@ -145,7 +143,7 @@ function exportStackOutputs(data: StackExport): Record<string, unknown> {
 
 function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
     const notes = source.placeholders.map(
-        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder ("[secret: not decrypted offline]").`,
+        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder (${JSON.stringify(secretPlaceholder(key))}).`,
     );
     if (opts.outFile) notes.push(`Wrote the evaluated stack (pulumi stack export format, secrets redacted) to ${opts.outFile}.`);
     return notes;
