@@ -5,7 +5,7 @@
 import { AZ_NAME, cidr, DNS_LABEL, pinnedImage } from "./checks";
 import { Checker, closest, complete, Fields, Read } from "./reader";
 import { parseCluster, parseDatabase, parseIngress, parseMigrations, parseRelease, parseServices } from "./sections";
-import { ENVIRONMENTS, OFFLINE_SECRET_PLACEHOLDER, PROJECT, StackConfig, StackConfigError } from "./types";
+import { ENVIRONMENTS, PROJECT, StackConfig, StackConfigError } from "./types";
 
 /**
  * Parses and validates the whole stack config.
@@ -128,7 +128,7 @@ function redisUrlConfigured(c: Checker, f: Fields, secretKeys: readonly string[]
     if (!secretKeys.includes(`${PROJECT}:redisUrl`)) {
         c.fail("redisUrl", "holds credentials and must be a secret: set it with `pulumi config set --secret redisUrl …` (value not shown)");
     }
-    if (value !== OFFLINE_SECRET_PLACEHOLDER && !/^rediss?:\/\/\S+$/.test(String(value))) {
+    if (!/^rediss?:\/\/\S+$/.test(String(value))) {
         c.fail("redisUrl", "the secret value is not a redis:// or rediss:// URL (value not shown)");
     }
     return true;

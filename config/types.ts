@@ -3,9 +3,6 @@
 
 export const PROJECT = "release-platform";
 
-/** Stands in for a `secure:` value that can't be decrypted offline; format checks skip it. */
-export const OFFLINE_SECRET_PLACEHOLDER = "[secret: not decrypted offline]";
-
 export const COLORS = ["blue", "green"] as const;
 export type Color = (typeof COLORS)[number];
 export const ENVIRONMENTS = ["staging", "prod"] as const;

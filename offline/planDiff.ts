@@ -12,7 +12,7 @@
 // Other types' replace-on-change properties are not known here: their changes show as updates.
 // A value the preview can't know (a provider output, a secret that can't be decrypted) is assumed
 // unchanged; the resource it comes from shows its own change.
-import { SECRET_SIG, SIG_KEY, UNKNOWN } from "../tools/stackExport";
+import { SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 

@@ -1,4 +1,4 @@
-// Policy plumbing shared by every rule: config with schema defaults, type filters, safe reads of
+// Policy plumbing shared by every rule: config, type filters, safe reads of
 // values that may be unknown during preview, Kubernetes pod-spec walking and graph lookups.
 import {
     PolicyConfigSchema,
@@ -9,7 +9,6 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { ROLE_LABEL, ROLES } from "../conventions";
 
 // The analyzer's proxy throws this when a policy touches a value that is unknown during preview.
@@ -21,21 +20,9 @@ export type Props = Record<string, any>;
 
 // ---- Config -------------------------------------------------------------------------------------
 
-/**
- * The policy's config: schema defaults overlaid with what `getConfig` returns. The CLI already fills
- * in defaults before `Configure`; applying them here too keeps a policy correct when it runs without
- * a configured pack (e.g. the analyzer server called directly).
- */
-export function configOf<T extends object>(schema: PolicyConfigSchema | undefined, args: { getConfig<C extends object>(): C }): T {
-    return { ...schemaDefaults(schema), ...args.getConfig<T>() } as T;
-}
-
-export function schemaDefaults(schema: PolicyConfigSchema | undefined): Record<string, unknown> {
-    const defaults: Record<string, unknown> = {};
-    for (const [key, prop] of Object.entries(schema?.properties ?? {})) {
-        if ((prop as PolicyConfigJSONSchema).default !== undefined) defaults[key] = (prop as PolicyConfigJSONSchema).default;
-    }
-    return defaults;
+/** The policy's config as the CLI sent it in `Configure`: its schema defaults overlaid with the policy config file. */
+export function configOf<T extends object>(args: { getConfig<C extends object>(): C }): T {
+    return args.getConfig<T>();
 }
 
 // ---- Policy builders ----------------------------------------------------------------------------
@@ -68,7 +55,7 @@ export function resourcePolicy<C extends object = Record<string, never>>(
         configSchema: meta.configSchema,
         validateResource: (args, report) => {
             if (!applies(args.type)) return;
-            const config = configOf<C>(meta.configSchema, args);
+            const config = configOf<C>(args);
             meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
         },
     };
@@ -87,7 +74,7 @@ export function stackPolicy<C extends object = Record<string, never>>(meta: Poli
         description: meta.description,
         configSchema: meta.configSchema,
         validateStack: (args, report) => {
-            const config = configOf<C>(meta.configSchema, args);
+            const config = configOf<C>(args);
             meta.check({ graph: new Graph(args.resources), args, config, report });
         },
     };

@@ -2,8 +2,8 @@
 // program under mocks.
 import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
-import { fakePassword } from "./fakeOutputs";
-import { byName, byType, configValue, dependsOn, isSecretValue, plain, ProgramError, ProgramRun, readStackConfig, RecordedResource, runProgram, STACK_TYPE } from "./harness";
+import { fakePassword } from "../offline/fakeOutputs";
+import { byName, byType, configValue, dependsOn, inputs, isSecretValue, plain, ProgramError, ProgramRun, readStackConfig, RecordedResource, runProgram, STACK_TYPE } from "./harness";
 import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 const T = {
@@ -55,10 +55,6 @@ function promoted(stack: Stack): { services: Services; switched: string[] } {
     const switched = Object.keys(s).filter((name) => s[name][other(s[name].live)].replicas >= s[name].autoscaling.minReplicas);
     for (const name of switched) s[name].live = other(s[name].live);
     return { services: s, switched };
-}
-
-function inputs(r: RecordedResource): any {
-    return plain(r.inputs);
 }
 
 function containersOf(r: RecordedResource): any[] {

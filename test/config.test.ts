@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { parseStackConfig, StackConfigError, splitImage } from "../config";
-import { configValue, readStackConfig, runProgram, ProgramError, SECRET_PLACEHOLDER, StackConfigSource, withOverrides, withSecrets } from "./harness";
+import { configValue, readStackConfig, runProgram, ProgramError, secretPlaceholder, StackConfigSource, withOverrides, withSecrets } from "./harness";
 
 const prod = readStackConfig("prod");
 const staging = readStackConfig("staging");
@@ -193,7 +193,7 @@ describe("stack config", () => {
 
     describe("secrets", () => {
         it("accepts a redisUrl that is a secure: value not decrypted offline", () => {
-            const source = withSecrets(prod, { redisUrl: SECRET_PLACEHOLDER });
+            const source = withSecrets(prod, { redisUrl: secretPlaceholder("redisUrl") });
             assert.equal(parseStackConfig(source.config, "prod", source.file, source.secretKeys).hasRedisUrl, true);
         });
 

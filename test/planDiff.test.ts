@@ -2,7 +2,7 @@
 // unknowns and undecryptable secrets assumed unchanged; secrets never shown.
 import * as assert from "node:assert/strict";
 import { configValue, ProgramRun, readStackConfig, runProgram, SECRET_SIG, SIG_KEY, UNKNOWN } from "./harness";
-import { toStackExport } from "../tools/stackExport";
+import { toStackExport } from "../offline/stackExport";
 import { allChanges, diffResources, DiffResource, diffResourcesOfExport, diffResourcesOfRun, renderDiff, SECRET_SHOWN } from "../offline/planDiff";
 
 const urn = (type: string, name: string) => `urn:pulumi:prod::release-platform::${type}::${name}`;

@@ -1,8 +1,5 @@
-// Cross-checks test/policyArgs.ts against @pulumi/policy's own analyzer: the same resources go
-// through the real `Analyze`/`AnalyzeStack` RPC handlers (server.js, called in-process with protobuf
-// requests as the engine sends them, without starting a gRPC server) and through the test helper;
-// the diagnostics must be identical. Without a `Configure` call the server's config is empty, so the
-// helper runs with an empty config file too (policies then apply their schema defaults themselves).
+// The analyzer path the policy tests share with `plan` and `audit`: what policies receive through
+// @pulumi/policy's own handlers, what can only be decided at `up`, and the pack's metadata and config files.
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
@@ -10,155 +7,46 @@ import { Policies } from "@pulumi/policy";
 import { awsPolicies } from "../policies/aws";
 import { kubernetesPolicies } from "../policies/kubernetes";
 import { releasePolicies } from "../policies/release";
-import { ROOT, runProgram } from "./harness";
-import { Diagnostic, PACK, TestResource, analyze, analyzeStack, fromRecorded, propertiesStruct, withUrn } from "./policyArgs";
+import { ROOT, SECRET_SIG, SIG_KEY } from "./harness";
+import { Diagnostic, analyze, analyzeProgram, resourceArgs, stackArgs } from "./policyArgs";
 import { UNKNOWN, edit, find, releaseGraph } from "./policyFixtures";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const proto = require("@pulumi/pulumi/proto/analyzer_pb");
-const server = require("@pulumi/policy/server");
-const { convertEnforcementLevel } = require("@pulumi/policy/protoutil");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const ALL: Policies = [...kubernetesPolicies, ...awsPolicies, ...releasePolicies];
 
-function optionsProto(r: TestResource, withParent: boolean): any {
-    const o = new proto.AnalyzerResourceOptions();
-    o.setProtect(!!r.protect);
-    o.setIgnorechangesList(r.ignoreChanges ?? []);
-    o.setAliasesList(r.aliases ?? []);
-    o.setAdditionalsecretoutputsList(r.additionalSecretOutputs ?? []);
-    if (r.deleteBeforeReplace !== undefined) {
-        o.setDeletebeforereplace(r.deleteBeforeReplace);
-        o.setDeletebeforereplacedefined(true);
-    }
-    if (withParent && r.parent) o.setParent(r.parent);
-    return o;
-}
-
-function providerProto(r: TestResource, all: TestResource[]): any {
-    if (!r.provider) return undefined;
-    const urn = r.provider.split("::").slice(0, -1).join("::");
-    const p = all.find((x) => withUrn(x).urn === urn);
-    if (!p) return undefined;
-    const pr = new proto.AnalyzerProviderResource();
-    pr.setType(p.type);
-    pr.setProperties(propertiesStruct(p.props));
-    pr.setUrn(urn);
-    pr.setName(p.name);
-    return pr;
-}
-
-function analyzeRequest(r: TestResource, all: TestResource[]): any {
-    const req = new proto.AnalyzeRequest();
-    req.setType(r.type);
-    req.setProperties(propertiesStruct(r.props));
-    req.setUrn(withUrn(r).urn);
-    req.setName(r.name);
-    req.setOptions(optionsProto(r, true));
-    const provider = providerProto(r, all);
-    if (provider) req.setProvider(provider);
-    return req;
-}
-
-function stackRequest(resources: TestResource[]): any {
-    const req = new proto.AnalyzeStackRequest();
-    req.setResourcesList(
-        resources.map((r) => {
-            const ar = new proto.AnalyzerResource();
-            ar.setType(r.type);
-            ar.setProperties(propertiesStruct(r.props));
-            ar.setUrn(withUrn(r).urn);
-            ar.setName(r.name);
-            ar.setOptions(optionsProto(r, false));
-            const provider = providerProto(r, resources);
-            if (provider) ar.setProvider(provider);
-            ar.setParent(r.parent ?? "");
-            ar.setDependenciesList(r.dependencies ?? []);
-            for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
-                const deps = new proto.AnalyzerPropertyDependencies();
-                deps.setUrnsList(urns);
-                ar.getPropertydependenciesMap().set(k, deps);
-            }
-            return ar;
-        }),
-    );
-    return req;
-}
-
-function call(handler: (call: any, callback: (err: any, resp: any) => void) => void, request: any): Promise<Diagnostic[]> {
-    return new Promise((resolve, reject) =>
-        handler({ request }, (err, resp) => {
-            if (err) return reject(err);
-            resolve(
-                resp.getDiagnosticsList().map((d: any) => ({
-                    policyName: d.getPolicyname(),
-                    message: d.getMessage(),
-                    enforcementLevel: convertEnforcementLevel(d.getEnforcementlevel()),
-                    urn: d.getUrn() || undefined,
-                })),
-            );
-        }),
-    );
-}
-
-/** Diagnostics in a comparable form; `Analyze` attributes a violation to its resource when no URN is given. */
-function normalized(ds: Diagnostic[], defaultUrn?: string): string[] {
-    return ds.map((d) => JSON.stringify([d.policyName, d.enforcementLevel, d.urn ?? defaultUrn, d.message])).sort();
-}
-
-async function compare(resources: TestResource[]) {
-    const analyzeRpc = server.makeAnalyzeRpcFun(PACK.name, PACK.version, PACK.enforcementLevel, ALL);
-    const stackRpc = server.makeAnalyzeStackRpcFun(PACK.name, PACK.version, PACK.enforcementLevel, ALL);
-    let compared = 0;
-    for (const r of resources) {
-        const real = await call(analyzeRpc, analyzeRequest(r, resources));
-        const ours = (await analyze(ALL, r, {}, resources)).diagnostics;
-        assert.deepEqual(normalized(ours, withUrn(r).urn), normalized(real, withUrn(r).urn), `Analyze ${r.type} ${r.name}`);
-        compared += real.length;
-    }
-    const real = await call(stackRpc, stackRequest(resources));
-    assert.deepEqual(normalized((await analyzeStack(ALL, resources)).diagnostics), normalized(real), "AnalyzeStack");
-    return compared + real.length;
-}
-
-describe("test/policyArgs.ts matches @pulumi/policy's analyzer server", function () {
-    this.timeout(120000);
-
-    it("on the compliant fixture release and a broken one (violations, unknowns, secrets, providers)", async () => {
-        assert.equal(await compare(releaseGraph()), 0);
-        let broken = edit(releaseGraph(), "auth-service-blue", (r) => {
-            const c = r.props!.spec.template.spec.containers[0];
-            c.image = "nginx:latest";
-            c.env.push({ name: "JWT_SECRET", value: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cr3t" } });
-            c.env.push({ name: "SERVICE_URL", value: UNKNOWN });
-            r.props!.spec.replicas = 2;
-            return r;
-        });
-        broken = edit(broken, "migrate-1-2-3", (r) => ({ ...r, dependencies: [] }));
-        broken = edit(broken, "prod-db", (r) => ({ ...r, protect: false, provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id" }));
-        broken.push(withUrn({ type: "pulumi:providers:aws", name: "aws", props: { region: "us-east-1", defaultTags: { tags: { owner: "x" } } } }));
-        assert.ok((await compare(broken)) >= 6);
-    });
-
+describe("policies receive what @pulumi/policy's analyzer hands them", () => {
     it("the analyzer protocol carries no retainOnDelete, so release-migration-after-snapshot can't check it", async () => {
         // If a future SDK adds the field, this fails: then check retainOnDelete in the policy again.
         assert.equal(typeof proto.AnalyzerResourceOptions.prototype.getRetainondelete, "undefined", "AnalyzerResourceOptions has a retainOnDelete field now");
-        const seen: object[] = [];
-        const probes: Policies = [
-            { name: "probe-resource", description: "records opts", validateResource: (args) => void seen.push(args.opts) },
-            { name: "probe-stack", description: "records opts", validateStack: (args) => void seen.push(...args.resources.map((r) => r.opts)) },
-        ];
         const snapshot = find(releaseGraph(), "prod-db-snapshot-1-2-3");
-        await call(server.makeAnalyzeRpcFun(PACK.name, PACK.version, PACK.enforcementLevel, probes), analyzeRequest(snapshot, [snapshot]));
-        await call(server.makeAnalyzeStackRpcFun(PACK.name, PACK.version, PACK.enforcementLevel, probes), stackRequest([snapshot]));
-        assert.equal(seen.length, 2);
-        for (const opts of seen) assert.equal("retainOnDelete" in opts, false, `options: ${Object.keys(opts).join(", ")}`);
+        const fromStack = (await stackArgs([snapshot])).resources[0];
+        for (const opts of [fromStack.opts, (await resourceArgs(snapshot)).opts]) {
+            assert.equal("retainOnDelete" in opts, false, `options: ${Object.keys(opts).join(", ")}`);
+            assert.equal(opts.protect, false);
+        }
     });
 
-    it("on the program's recorded prod stack (fails, never skips, when the program is missing)", async () => {
-        const resources = (await runProgram({ stack: "prod" })).resources.map(fromRecorded);
-        await compare(resources);
+    it("secrets arrive unwrapped, unknowns throw when touched, providers and graph edges resolve", async () => {
+        const graph = releaseGraph();
+        const provider = { type: "pulumi:providers:aws", name: "aws", props: { region: "us-east-1" } };
+        const db = { ...find(graph, "prod-db"), provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id" };
+        const secret = { [SIG_KEY]: SECRET_SIG, value: "s3cr3t" };
+        const args = await resourceArgs({ ...db, props: { ...db.props, password: secret, endpoint: UNKNOWN } }, { minimum: 2 }, [provider, db]);
+        assert.equal(args.props.password, "s3cr3t");
+        assert.throws(() => args.props.endpoint, /can't be known during preview/);
+        assert.deepEqual({ type: args.provider?.type, region: args.provider?.props.region }, { type: "pulumi:providers:aws", region: "us-east-1" });
+        assert.deepEqual(args.getConfig(), { minimum: 2 });
+        const stack = await stackArgs(graph);
+        const migration = stack.resources.find((r) => r.name === "migrate-1-2-3")!;
+        assert.deepEqual(migration.dependencies.map((r) => r.name), ["prod-db-snapshot-1-2-3"]);
+    });
+
+    it("a policy that throws fails the check instead of passing it", async () => {
+        const throwing: Policies = [{ name: "throws", description: "always throws", validateResource: () => { throw new Error("boom"); } }];
+        await assert.rejects(analyze(throwing, find(releaseGraph(), "prod-db")), /analyze failed: [\s\S]*boom/);
     });
 });
 
@@ -166,10 +54,7 @@ describe("preview: rules that can only decide at `up`", () => {
     const ALL_RULES = ALL;
 
     it("graph-based rules decide in preview although IDs (vpcId, subnetIds, replicateSourceDb, keyArn) are unknown", async () => {
-        const resources = releaseGraph();
-        const diagnostics = [...(await analyzeStack(ALL_RULES, resources)).diagnostics];
-        for (const r of resources) diagnostics.push(...(await analyze(ALL_RULES, r, {}, resources)).diagnostics);
-        assert.deepEqual(diagnostics, []);
+        assert.deepEqual(await analyzeProgram(ALL_RULES, releaseGraph()), []);
     });
 
     it("a rule whose deciding input is a provider output reports an advisory 'can't run … during preview' and decides at up", async () => {
@@ -186,9 +71,7 @@ describe("preview: rules that can only decide at `up`", () => {
             r.props!.ingress = [{ fromPort: UNKNOWN, toPort: UNKNOWN, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }];
             return r;
         });
-        const diagnostics: Diagnostic[] = [];
-        for (const r of graph) diagnostics.push(...(await analyze(ALL_RULES, r, {}, graph)).diagnostics);
-        diagnostics.push(...(await analyzeStack(ALL_RULES, graph)).diagnostics);
+        const diagnostics: Diagnostic[] = await analyzeProgram(ALL_RULES, graph);
         assert.deepEqual(
             diagnostics.map((d) => `${d.enforcementLevel} ${d.policyName} ${/during preview/.test(d.message)}`).sort(),
             ["advisory k8s-no-literal-secrets-in-env true", "advisory sg-no-public-database-ports true"],

@@ -136,12 +136,12 @@ describe("release policies", () => {
             assert.match((await messages(policy, graph))[0], /annotate it with release-platform\/database/);
         });
 
-        it("can't see retainOnDelete: analyzer-shaped options carry no such field (the program guarantees it)", () => {
-            // AnalyzerResourceOptions has no retainOnDelete; test/policies.analyzer.test.ts checks the real
-            // server's arguments too. If a future SDK sends it, this fails: then check it here.
+        it("can't see retainOnDelete: analyzer-shaped options carry no such field (the program guarantees it)", async () => {
+            // AnalyzerResourceOptions has no retainOnDelete; test/policies.analyzer.test.ts checks the
+            // protocol itself. If a future SDK sends it, this fails: then check it here.
             const snapshot = find(releaseGraph(), "prod-db-snapshot-1-2-3");
-            const fromStack = stackArgs(releaseGraph()).resources.find((r) => r.urn === snapshot.urn)!;
-            for (const opts of [fromStack.opts, resourceArgs(snapshot).opts]) {
+            const fromStack = (await stackArgs(releaseGraph())).resources.find((r) => r.urn === snapshot.urn)!;
+            for (const opts of [fromStack.opts, (await resourceArgs(snapshot)).opts]) {
                 assert.equal("retainOnDelete" in opts, false, `options: ${Object.keys(opts).join(", ")}`);
             }
             assert.match(policy.description, /retainOnDelete is invisible to CrossGuard and guaranteed by the program/);

@@ -1,42 +1,39 @@
-// Builds policy validation arguments exactly as @pulumi/policy's analyzer server does (server.js
-// `makeAnalyzeRpcFun` / `makeAnalyzeStackRpcFun`), and runs policies the way it runs them:
+// Runs policies the way `pulumi preview --policy-pack` does, without starting a pack process: the
+// requests are built by the same client `plan` and `audit` use (offline/analyzer.ts), the policy
+// config is reconciled by the same code (offline/policyConfig.ts), and every request is answered
+// by @pulumi/policy's own Analyzer service handlers (server.js), called in this process.
 //
-// - props: the engine marshals resource properties with unknowns and secrets kept, resource
-//   references replaced by their ID (or URN) and internal `__` keys dropped; the server turns the
-//   protobuf Struct into JavaScript with @pulumi/policy's own `deserializeProperties` (secrets
-//   unwrapped) and wraps it in `unknownCheckingProxy`, so touching an unknown throws.
-// - opts: protect, ignoreChanges, aliases, customTimeouts, additionalSecretOutputs,
-//   deleteBeforeReplace (only when defined) and, for `Analyze` only, parent. The analyzer protocol
-//   has no retainOnDelete, dependsOn or provider option.
-// - stack resources: parent, dependencies and propertyDependencies as resource objects.
-// - config: the CLI reconciles the policy config file with the policies' schema defaults ("all"
-//   sets only the enforcement level) before `Configure`; `getConfig` returns the properties.
-// - diagnostics: `description + "\n" + message`; a policy that touches an unknown becomes an
-//   advisory "can't run policy … during preview"; `notApplicable` records the policy as not applicable.
+// @pulumi/policy builds those handlers in `serve()`, which also binds a gRPC server and may run
+// once per process. It is called once here with the server's `addService` captured and
+// `bindAsync` skipped, so nothing listens; the policy list it was given is swapped per request.
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    EnforcementLevel,
-    Policies,
-    PolicyResource,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
-import { RESOURCE_SIG, RecordedResource, SIG_KEY, UNKNOWN } from "./harness";
-import { schemaDefaults } from "../policies/util";
+import { EnforcementLevel, Policies, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { AnalyzedResource, AnalyzerClient, AnalyzerMethod, Diagnostic, PolicyPackError } from "../offline/analyzer";
+import { check, configurePack } from "../offline/policyCheck";
+import { parsePolicyConfig } from "../offline/policyConfig";
+import { analyzedResource, providerFor } from "../offline/stackExport";
+import { RecordedResource } from "./harness";
+
+export type { Diagnostic } from "../offline/analyzer";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { deserializeProperties } = require("@pulumi/policy/deserialize");
-const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy/proxy");
-const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] }));
+const POLICY_SERVER = require.resolve("@pulumi/policy/server");
+const policyServer = require(POLICY_SERVER);
+const grpc = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(POLICY_SERVER)] }));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export const PACK = { name: "release-platform", version: "0.1.0", enforcementLevel: "mandatory" as EnforcementLevel };
-export const POLICY_CONFIG_DIR = path.resolve(__dirname, "..", "policies", "config");
-const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+const PACK_DIR = path.resolve(__dirname, "..", "policies");
+/** The pack as policies/index.ts declares it (that module can't be loaded here: it serves the pack). */
+export const PACK = {
+    name: "release-platform",
+    version: JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")).version as string,
+    enforcementLevel: "mandatory" as EnforcementLevel,
+};
+export const POLICY_CONFIG_DIR = path.join(PACK_DIR, "config");
+const TEST_CONFIG = "(the test's policy config)";
+const STACK = { stack: "prod", project: "release-platform", dryRun: true };
 
 /** A resource as a test describes it; `RecordedResource` from the harness converts with `fromRecorded`. */
 export interface TestResource {
@@ -84,246 +81,131 @@ export function fromRecorded(r: RecordedResource): TestResource & { urn: string 
     };
 }
 
-// ---- Properties as the engine marshals them for analyzers ------------------------------------------
+/** What the engine sends about `r`; `all` lets its provider reference resolve. */
+function analyzed(r: TestResource, all: TestResource[]): AnalyzedResource {
+    const byUrn = new Map(all.map((x) => [withUrn(x).urn, x]));
+    const resource = withUrn(r);
+    return analyzedResource(resource, resource.props ?? {}, providerFor(r.provider, (urn) => byUrn.get(urn)?.props, byUrn));
+}
 
-/** What the engine sends: no `__` keys, resource references as their ID or URN, output values as their value or unknown. */
-export function toAnalyzerWire(v: unknown): unknown {
-    if (Array.isArray(v)) return v.filter((x) => x !== undefined).map(toAnalyzerWire);
-    if (!v || typeof v !== "object") return v;
-    const o = v as Record<string, any>;
-    if (o[SIG_KEY] === RESOURCE_SIG) return o.id || o.urn;
-    if (o[SIG_KEY] === OUTPUT_VALUE_SIG) {
-        const value = "value" in o ? toAnalyzerWire(o.value) : UNKNOWN;
-        return o.secret ? { [SIG_KEY]: "1b47061264138c4ac30d75fd1eb44270", value } : value;
+// ---- @pulumi/policy's Analyzer service, in this process ------------------------------------------
+
+type Handler = (call: { request: unknown }, callback: (err: any, resp: any) => void) => void;
+
+/** The policies the service answers for; swapped (in place) for each session. */
+const served: Policies = [];
+let service: Record<string, Handler> | undefined;
+
+function analyzerService(): Record<string, Handler> {
+    if (service) return service;
+    const server = grpc.Server.prototype;
+    const { addService, bindAsync } = server;
+    server.addService = (_definition: unknown, implementation: Record<string, Handler>) => {
+        service = implementation;
+    };
+    server.bindAsync = () => undefined;
+    try {
+        policyServer.serve(PACK.name, PACK.version, PACK.enforcementLevel, { policies: served }, undefined);
+    } finally {
+        server.addService = addService;
+        server.bindAsync = bindAsync;
     }
-    return Object.fromEntries(
-        Object.entries(o)
-            .filter(([k, x]) => x !== undefined && !k.startsWith("__"))
-            .map(([k, x]) => [k, toAnalyzerWire(x)]),
-    );
+    if (!service) throw new Error("@pulumi/policy's serve() registered no Analyzer service");
+    return service;
 }
 
-/** The protobuf Struct the engine sends for a resource's properties. */
-export function propertiesStruct(props: Record<string, any> | undefined): any {
-    return Struct.fromJavaScript(toAnalyzerWire(props ?? {}));
+class InProcessAnalyzer extends AnalyzerClient {
+    protected send(method: AnalyzerMethod, request: unknown): Promise<any> {
+        const handler = analyzerService()[method];
+        return new Promise((resolve, reject) => handler({ request }, (err, resp) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp))));
+    }
 }
 
-/** `props` exactly as a policy receives them: deserialized by @pulumi/policy and wrapped in its unknown-checking proxy. */
-export function policyProps(props: Record<string, any> | undefined): Record<string, any> {
-    return unknownCheckingProxy(deserializeProperties(propertiesStruct(props), false));
+let sessions: Promise<unknown> = Promise.resolve();
+
+/** Serves `policies` and runs `use`; sessions run one at a time, since the service's config and policy list are process-wide. */
+function session<T>(policies: Policies, use: (analyzer: AnalyzerClient) => Promise<T>): Promise<T> {
+    const next = sessions.then(() => {
+        served.splice(0, served.length, ...policies);
+        return use(new InProcessAnalyzer());
+    });
+    sessions = next.catch(() => undefined);
+    return next;
 }
 
 // ---- Config as the CLI reconciles it -----------------------------------------------------------------
 
 export type PolicyConfigFile = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
 
-export interface ReconciledConfig {
-    enforcementLevel: EnforcementLevel;
-    properties: Record<string, unknown>;
-}
-
 export function readPolicyConfig(stack: string): PolicyConfigFile {
     return JSON.parse(fs.readFileSync(path.join(POLICY_CONFIG_DIR, `${stack}.json`), "utf8"));
 }
 
-function splitEntry(entry: PolicyConfigFile[string] | undefined): { level?: EnforcementLevel; properties: Record<string, unknown> } {
-    if (entry === undefined) return { properties: {} };
-    if (typeof entry === "string") return { level: entry, properties: {} };
-    const { enforcementLevel, ...properties } = entry;
-    return { level: enforcementLevel, properties };
-}
-
-/** pulumi's `ReconcilePolicyPackConfig`: schema defaults, then `all`'s level, then each policy's level and properties. */
-export function reconcileConfig(policies: Policies, file: PolicyConfigFile = {}, packLevel: EnforcementLevel = PACK.enforcementLevel): Map<string, ReconciledConfig> {
-    const all = splitEntry(file.all);
-    const result = new Map<string, ReconciledConfig>();
-    for (const p of policies) {
-        const own = splitEntry(file[p.name]);
-        result.set(p.name, {
-            enforcementLevel: own.level ?? all.level ?? p.enforcementLevel ?? packLevel,
-            properties: { ...schemaDefaults(p.configSchema), ...own.properties },
-        });
-    }
-    return result;
-}
-
-// ---- Validation arguments ---------------------------------------------------------------------------
-
-class NotApplicable extends Error {
-    constructor(readonly reason?: string) {
-        super(reason ?? "Policy does not apply");
-    }
-}
-
-function throwNotApplicable(reason?: string): never {
-    throw new NotApplicable(reason);
-}
-
-const noStackTags: ReadonlyMap<string, string> = new Map();
-
-function optionsOf(r: TestResource, withParent: boolean): ResourceValidationArgs["opts"] {
-    const opts: ResourceValidationArgs["opts"] = {
-        protect: r.protect ?? false,
-        ignoreChanges: r.ignoreChanges ?? [],
-        aliases: r.aliases ?? [],
-        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: r.additionalSecretOutputs ?? [],
-    };
-    if (r.deleteBeforeReplace !== undefined) opts.deleteBeforeReplace = r.deleteBeforeReplace;
-    if (withParent && r.parent) opts.parent = r.parent;
-    return opts;
-}
-
-function providerOf(r: TestResource, all: TestResource[]): ResourceValidationArgs["provider"] {
-    if (!r.provider) return undefined;
-    const urn = r.provider.split("::").slice(0, -1).join("::");
-    const p = all.find((x) => withUrn(x).urn === urn);
-    if (!p) return undefined;
-    return { type: p.type, props: policyProps(p.props), urn, name: p.name };
-}
-
-function isTypeOf(type: string, resourceClass: any): boolean {
-    const pulumiType = resourceClass?.__pulumiType;
-    if (pulumiType) return type === pulumiType;
-    return typeof resourceClass?.isInstance === "function" && resourceClass.isInstance({ __pulumiType: type }) === true;
-}
-
-/** What `Analyze` and `AnalyzeStack` both give a resource: identity, props, options, type checks, provider. */
-function resourceBase(r: TestResource, all: TestResource[], withParent: boolean) {
-    const { urn } = withUrn(r);
-    const props = policyProps(r.props);
-    const provider = providerOf(r, all);
-    return {
-        type: r.type,
-        props,
-        urn,
-        name: r.name,
-        opts: optionsOf(r, withParent),
-        isType: (cls: any) => isTypeOf(r.type, cls),
-        // Typed per caller: ResourceValidationArgs and PolicyResource declare asType differently.
-        asType: (cls: any): any => (isTypeOf(r.type, cls) ? props : undefined),
-        ...(provider ? { provider } : {}),
-    };
-}
-
-/** `ResourceValidationArgs` as `Analyze` builds them. `all` lets the provider reference resolve. */
-export function resourceArgs(r: TestResource, config: Record<string, unknown> = {}, all: TestResource[] = []): ResourceValidationArgs {
-    return {
-        ...resourceBase(r, all, true),
-        stackTags: noStackTags,
-        getConfig: <T extends object>() => ({ ...config }) as T,
-        notApplicable: throwNotApplicable,
-    };
-}
-
-/** `StackValidationArgs` as `AnalyzeStack` builds them: resources linked to their parent and dependencies. */
-export function stackArgs(resources: TestResource[], config: Record<string, unknown> = {}): StackValidationArgs {
-    const built = resources.map((r) => {
-        const resource: PolicyResource = { ...resourceBase(r, resources, false), dependencies: [], propertyDependencies: {} };
-        return { r, resource };
-    });
-    const byUrn = new Map(built.map((b) => [b.resource.urn, b.resource]));
-    const resolve = (urns: string[] | undefined) => (urns ?? []).map((u) => byUrn.get(u)).filter((x): x is PolicyResource => !!x);
-    for (const { r, resource } of built) {
-        const parent = r.parent ? byUrn.get(r.parent) : undefined;
-        if (parent) resource.parent = parent;
-        resource.dependencies = resolve(r.dependencies);
-        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) resource.propertyDependencies[k] = resolve(urns);
-    }
-    return {
-        resources: built.map((b) => b.resource),
-        stackTags: noStackTags,
-        getConfig: <T extends object>() => ({ ...config }) as T,
-        notApplicable: throwNotApplicable,
-    };
+function configure(analyzer: AnalyzerClient, file: PolicyConfigFile): Promise<unknown> {
+    return configurePack(analyzer, parsePolicyConfig(file, TEST_CONFIG), { policyConfigFile: TEST_CONFIG, ...STACK });
 }
 
 // ---- Running policies -------------------------------------------------------------------------------
 
-export interface Diagnostic {
-    policyName: string;
-    /** As the CLI shows it: the policy's description, a newline, then the violation message. */
-    message: string;
-    enforcementLevel: EnforcementLevel;
-    urn?: string;
-}
-
 export interface RunResult {
     diagnostics: Diagnostic[];
-    notApplicable: { policyName: string; reason?: string }[];
-}
-
-function isResourcePolicy(p: Policies[number]): p is ResourceValidationPolicy {
-    return typeof (p as ResourceValidationPolicy).validateResource !== "undefined";
-}
-
-function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
-    return typeof (p as StackValidationPolicy).validateStack === "function";
-}
-
-function reporter(p: Policies[number], level: EnforcementLevel, into: Diagnostic[], defaultUrn?: string) {
-    return (message: string, urn?: string) =>
-        into.push({ policyName: p.name, message: message ? `${p.description}\n${message}` : p.description, enforcementLevel: level, urn: urn ?? defaultUrn });
-}
-
-async function runGuarded(p: Policies[number], result: RunResult, run: () => Promise<void> | void): Promise<void> {
-    try {
-        await run();
-    } catch (e) {
-        if (e instanceof UnknownValueError) {
-            const from = `policy '${p.name}' from policy pack '${PACK.name}@v${PACK.version}'`;
-            result.diagnostics.push({ policyName: p.name, message: `can't run ${from} during preview: ${(e as Error).message}`, enforcementLevel: "advisory" });
-        } else if (e instanceof NotApplicable) {
-            result.notApplicable.push({ policyName: p.name, reason: e.reason });
-        } else {
-            throw e;
-        }
-    }
-}
-
-function effectiveLevel(level: EnforcementLevel): EnforcementLevel {
-    return level === "remediate" ? "mandatory" : level;
 }
 
 /** Runs the resource policies on one resource, as `Analyze` does. */
-export async function analyze(policies: Policies, r: TestResource, file: PolicyConfigFile = {}, all: TestResource[] = []): Promise<RunResult> {
-    const result: RunResult = { diagnostics: [], notApplicable: [] };
-    const config = reconcileConfig(policies, file);
-    for (const p of policies.filter(isResourcePolicy)) {
-        const { enforcementLevel, properties } = config.get(p.name)!;
-        if (enforcementLevel === "disabled" || !p.validateResource) continue;
-        const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-        for (const validate of validations) {
-            await runGuarded(p, result, () => validate(resourceArgs(r, properties, all), reporter(p, effectiveLevel(enforcementLevel), result.diagnostics, withUrn(r).urn)));
-        }
-    }
-    return result;
+export function analyze(policies: Policies, r: TestResource, file: PolicyConfigFile = {}, all: TestResource[] = []): Promise<RunResult> {
+    return session(policies, async (analyzer) => {
+        await configure(analyzer, file);
+        return { diagnostics: await analyzer.analyze(analyzed(r, all)) };
+    });
 }
 
 /** Runs the stack policies on a set of resources, as `AnalyzeStack` does. */
-export async function analyzeStack(policies: Policies, resources: TestResource[], file: PolicyConfigFile = {}): Promise<RunResult> {
-    const result: RunResult = { diagnostics: [], notApplicable: [] };
-    const config = reconcileConfig(policies, file);
-    for (const p of policies.filter(isStackPolicy)) {
-        const { enforcementLevel, properties } = config.get(p.name)!;
-        if (enforcementLevel === "disabled") continue;
-        await runGuarded(p, result, () => p.validateStack(stackArgs(resources, properties), reporter(p, effectiveLevel(enforcementLevel), result.diagnostics)));
-    }
-    return result;
+export function analyzeStack(policies: Policies, resources: TestResource[], file: PolicyConfigFile = {}): Promise<RunResult> {
+    return session(policies, async (analyzer) => {
+        await configure(analyzer, file);
+        return { diagnostics: await analyzer.analyzeStack(resources.map((r) => analyzed(r, resources))) };
+    });
 }
 
 /** What a `pulumi preview --policy-pack` reports for a whole program: `Analyze` per resource, then `AnalyzeStack`. */
-export async function analyzeProgram(policies: Policies, resources: TestResource[], file: PolicyConfigFile = {}): Promise<Diagnostic[]> {
-    const diagnostics: Diagnostic[] = [];
-    for (const r of resources) diagnostics.push(...(await analyze(policies, r, file, resources)).diagnostics);
-    diagnostics.push(...(await analyzeStack(policies, resources, file)).diagnostics);
-    return diagnostics;
+export function analyzeProgram(policies: Policies, resources: TestResource[], file: PolicyConfigFile = {}): Promise<Diagnostic[]> {
+    const input = resources.map((r) => analyzed(r, resources));
+    return session(policies, async (analyzer) => {
+        const result = await check(analyzer, parsePolicyConfig(file, TEST_CONFIG), { policyConfigFile: TEST_CONFIG, ...STACK, input: { perResource: input, stack: input, undecryptedSecrets: 0 } });
+        return result.violations;
+    });
 }
 
 /** The violation messages (without the description line) a policy reported. */
 export function messagesOf(result: RunResult | Diagnostic[], policyName?: string): string[] {
     const diagnostics = Array.isArray(result) ? result : result.diagnostics;
     return diagnostics.filter((d) => !policyName || d.policyName === policyName).map((d) => d.message.split("\n").slice(1).join("\n") || d.message);
+}
+
+// ---- The arguments a policy receives ---------------------------------------------------------------
+
+/** `ResourceValidationArgs` exactly as `Analyze` hands them to a policy (recorded by a probe policy); `getConfig` returns `config`. */
+export async function resourceArgs(r: TestResource, config: Record<string, unknown> = {}, all: TestResource[] = []): Promise<ResourceValidationArgs> {
+    let seen: ResourceValidationArgs | undefined;
+    const probe: ResourceValidationPolicy = { name: "probe-resource-args", description: "records its arguments", validateResource: (args) => void (seen = frozenConfig(args)) };
+    await analyze([probe], r, { [probe.name]: config }, all);
+    assert.ok(seen, "Analyze did not run the probe policy");
+    return seen;
+}
+
+/** `StackValidationArgs` exactly as `AnalyzeStack` hands them to a policy (recorded by a probe policy); `getConfig` returns `config`. */
+export async function stackArgs(resources: TestResource[], config: Record<string, unknown> = {}): Promise<StackValidationArgs> {
+    let seen: StackValidationArgs | undefined;
+    const probe: StackValidationPolicy = { name: "probe-stack-args", description: "records its arguments", validateStack: (args) => void (seen = frozenConfig(args)) };
+    await analyzeStack([probe], resources, { [probe.name]: config });
+    assert.ok(seen, "AnalyzeStack did not run the probe policy");
+    return seen;
+}
+
+/** The server's `getConfig` reads the pack's current config; keep what it returned during this call. */
+function frozenConfig<A extends { getConfig<T extends object>(): T }>(args: A): A {
+    const config = args.getConfig();
+    return { ...args, getConfig: <T extends object>() => ({ ...config }) as T };
 }
 
 // ---- Coverage: which policies have which kind of test case -------------------------------------------

@@ -1,13 +1,12 @@
 // Minimal compliant resources, shaped like docs/conventions.md, for the policy tests. Each test
 // breaks one property or edge of these.
+import { UNKNOWN } from "../offline/wire";
 import { TestResource, urnOf, withUrn } from "./policyArgs";
 import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 export const NS = "api-platform-prod";
 export const ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-platform";
 export const TAGS = { project: "release-platform", environment: "prod", owner: "platform-team", "managed-by": "pulumi" };
-/** Pulumi's wire marker for a value unknown during preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 type R = TestResource & { urn: string };
 
@@ -194,4 +193,4 @@ export function find(graph: R[], name: string): R {
     return found;
 }
 
-export { urnOf };
+export { UNKNOWN, urnOf };

@@ -6,9 +6,10 @@
 import * as path from "path";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
-import { checkWith } from "./policyCheck";
+import { checkWith } from "../offline/policyCheck";
 import { countByLevel, renderJson, Report, ShownResource } from "./report";
-import { analysisForExport, ExportResource, isProvider, readStackExport, StackExport, STACK_TYPE, urnName } from "./stackExport";
+import { analysisForExport, ExportResource, readStackExport, StackExport } from "../offline/stackExport";
+import { isProvider, STACK_TYPE, urnName } from "../offline/wire";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run audit -- <stack-export.json> [--policy-config <file>] [--json | --markdown] [--policy-pack <dir>]";

@@ -1,9 +1,9 @@
 // Shared command-line plumbing for plan and audit: flags, exit codes, one-line error messages.
-import { PackStartError, PolicyPackError } from "./analyzer";
-import { PackSourceError } from "./packBuild";
-import { PolicyConfigError } from "./policyConfig";
+import { PackStartError, PolicyPackError } from "../offline/analyzer";
+import { PackSourceError } from "../offline/packBuild";
+import { PolicyConfigError } from "../offline/policyConfig";
+import { ExportFileError } from "../offline/stackExport";
 import { renderText, Report } from "./report";
-import { ExportFileError } from "./stackExport";
 
 export const EXIT_OK = 0;
 export const EXIT_MANDATORY_VIOLATIONS = 1;

@@ -4,7 +4,7 @@
 // Everything that comes from the stack (names, messages, values) is escaped, so a policy message
 // with `|`, `<` or a newline cannot break a table or close a <details> early.
 import type { PlanDiff, ResourceDiff } from "../offline/planDiff";
-import type { Diagnostic } from "./analyzer";
+import type { Diagnostic } from "../offline/analyzer";
 import { countByLevel, countsByType, liveColors, Report, ShownResource } from "./report";
 
 export interface MarkdownOptions {

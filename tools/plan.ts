@@ -1,7 +1,7 @@
 // npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>]
 //                 [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]
 //
-// Evaluates index.ts offline in preview mode (the harness's mocks: provider outputs stay unknown,
+// Evaluates index.ts offline in preview mode (Pulumi's mocks: provider outputs stay unknown,
 // undecryptable `secure:` values are placeholders), checks the result with the policy pack through
 // Pulumi's analyzer protocol, and prints the plan; with --against, also the resources added, changed,
 // replaced and removed compared with a stack export (another plan's --out, or a deployed stack's
@@ -9,14 +9,16 @@
 // violations; 2: unusable input; 3: the check could not run.
 import * as fs from "fs";
 import * as path from "path";
-import type { ProgramRun, StackConfigSource } from "../test/harness";
+import type { ProgramRun } from "../offline/program";
+import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offline/stackConfig";
 import { StackConfigError } from "../config";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
-import { checkWith } from "./policyCheck";
+import { checkWith } from "../offline/policyCheck";
 import { diffResources, diffResourcesOfExport, diffResourcesOfRun, renderDiff } from "../offline/planDiff";
 import { countByLevel, liveColors, renderJson, Report, ShownResource } from "./report";
-import { analysisForRun, ExportResource, readStackExport, StackExport, STACK_TYPE, toStackExport, urnName, writeStackExport } from "./stackExport";
+import { analysisForRun, ExportResource, readStackExport, StackExport, toStackExport, writeStackExport } from "../offline/stackExport";
+import { STACK_TYPE, urnName } from "../offline/wire";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
@@ -106,20 +108,20 @@ function knownStacks(): string[] {
         .filter((s): s is string => !!s);
 }
 
-/** Loads the harness (and with it the Pulumi SDK) only now, so the policy pack starts meanwhile. */
+/** Loads the offline runner (and with it the Pulumi SDK) only now, so the policy pack starts meanwhile. */
 async function evaluate(stack: string, configFile: string, program?: string): Promise<{ run: ProgramRun; source: StackConfigSource }> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const harness: typeof import("../test/harness") = require("../test/harness");
+    const runner: typeof import("../offline/program") = require("../offline/program");
     let source: StackConfigSource;
     try {
-        source = harness.readStackConfig(stack, configFile);
+        source = readStackConfig(stack, configFile);
     } catch (e) {
         throw new InputError((e as Error).message);
     }
     try {
-        return { run: await harness.runProgram({ stack, source, preview: true, ...(program ? { program } : {}) }), source };
+        return { run: await runner.runProgram({ stack, source, preview: true, ...(program ? { program } : {}) }), source };
     } catch (e) {
-        const cause = e instanceof harness.ProgramError ? e.cause : e;
+        const cause = e instanceof runner.ProgramError ? e.cause : e;
         // The program names Pulumi.<stack>.yaml; say which file the values really came from.
         if (cause instanceof StackConfigError) throw new InputError(new StackConfigError(cause.problems, relative(source.file)).message);
         throw new Error(`the program failed for stack "${stack}": ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -141,7 +143,7 @@ function exportStackOutputs(data: StackExport): Record<string, unknown> {
 
 function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
     const notes = source.placeholders.map(
-        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder ("[secret: not decrypted offline]").`,
+        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder (${JSON.stringify(secretPlaceholder(key))}).`,
     );
     if (opts.outFile) notes.push(`Wrote the evaluated stack (pulumi stack export format, secrets redacted) to ${opts.outFile}.`);
     return notes;

@@ -1,8 +1,8 @@
 // Renders a plan or an audit for people (text) and for machines (JSON).
 import { ROLE_LABEL, ROLES } from "../conventions";
-import type { Diagnostic } from "./analyzer";
-import type { CheckResult } from "./policyCheck";
-import { isSecret, UNKNOWN } from "./stackExport";
+import type { Diagnostic } from "../offline/analyzer";
+import type { CheckResult } from "../offline/policyCheck";
+import { isSecret, UNKNOWN } from "../offline/wire";
 
 /** What the report shows of a resource: its place in the tree and the properties it ends up with. */
 export interface ShownResource {

@@ -8,12 +8,12 @@ const VALID_LEVELS = new Set<EnforcementLevel>(["advisory", "mandatory", "remedi
 
 export class PolicyConfigError extends Error {}
 
-interface GivenConfig {
+export interface GivenConfig {
     enforcementLevel?: EnforcementLevel;
     properties: Record<string, unknown>;
 }
 
-/** Parses a policy config file: `{ "<policy>|all": "<level>" | { enforcementLevel?, ...properties } }`. */
+/** Reads a policy config file (see `parsePolicyConfig`). */
 export function readPolicyConfigFile(file: string): Record<string, GivenConfig> {
     if (!fs.existsSync(file)) throw new PolicyConfigError(`policy config ${file} does not exist`);
     let doc: unknown;
@@ -22,6 +22,11 @@ export function readPolicyConfigFile(file: string): Record<string, GivenConfig> 
     } catch (e) {
         throw new PolicyConfigError(`policy config ${file} is not valid JSON: ${(e as Error).message}`);
     }
+    return parsePolicyConfig(doc, file);
+}
+
+/** Parses a policy config: `{ "<policy>|all": "<level>" | { enforcementLevel?, ...properties } }`; `file` names it in errors. */
+export function parsePolicyConfig(doc: unknown, file: string): Record<string, GivenConfig> {
     if (!isObject(doc)) throw new PolicyConfigError(`policy config ${file} must be a JSON object of policy names`);
     const result: Record<string, GivenConfig> = {};
     for (const [name, value] of Object.entries(doc)) {

@@ -1,7 +1,7 @@
 // One policy check: start the pack, configure it like the CLI would, Analyze each resource,
 // AnalyzeStack once, stop the pack (always, also when something fails).
-import { Diagnostic, LogMessage, PackInfo, PolicyPackProcess } from "./analyzer";
-import { readPolicyConfigFile, reconcilePolicyConfig } from "./policyConfig";
+import { AnalyzerClient, Diagnostic, LogMessage, PackInfo, PolicyPackProcess } from "./analyzer";
+import { GivenConfig, readPolicyConfigFile, reconcilePolicyConfig } from "./policyConfig";
 import type { AnalysisInput } from "./stackExport";
 
 export interface CheckRequest {
@@ -40,20 +40,31 @@ export async function checkWith<T>(packDir: string, policyConfigFile: string, pr
     }
     const pack = await starting;
     try {
-        return { prepared, check: await check(pack, given, { ...request(prepared), policyConfigFile }) };
+        return { prepared, check: await check(pack, given, { ...request(prepared), policyConfigFile }, pack.logs) };
     } finally {
         pack.close();
     }
 }
 
-async function check(pack: PolicyPackProcess, given: ReturnType<typeof readPolicyConfigFile>, req: CheckRequest): Promise<CheckResult> {
-    const info = await pack.getInfo();
+/** What the CLI does before analyzing: reads the pack's policies, reconciles the config file with them, Configure, ConfigureStack. */
+export async function configurePack(
+    analyzer: AnalyzerClient,
+    given: Record<string, GivenConfig>,
+    req: Pick<CheckRequest, "policyConfigFile" | "stack" | "project" | "dryRun">,
+): Promise<{ info: PackInfo; warnings: string[] }> {
+    const info = await analyzer.getInfo();
     const { config, warnings } = reconcilePolicyConfig(info.policies, given, req.policyConfigFile);
-    await pack.configure(config);
-    await pack.configureStack({ stack: req.stack, project: req.project, dryRun: req.dryRun });
-    const perResource = await mapConcurrently(req.input.perResource, CONCURRENCY, (r) => pack.analyze(r));
-    const stack = await pack.analyzeStack(req.input.stack);
-    return { pack: info, violations: [...perResource.flat(), ...stack], logs: pack.logs, warnings };
+    await analyzer.configure(config);
+    await analyzer.configureStack({ stack: req.stack, project: req.project, dryRun: req.dryRun });
+    return { info, warnings };
+}
+
+/** Configures the pack, then Analyze per resource and AnalyzeStack once, as `pulumi preview --policy-pack` does. */
+export async function check(analyzer: AnalyzerClient, given: Record<string, GivenConfig>, req: CheckRequest, logs: LogMessage[] = []): Promise<CheckResult> {
+    const { info, warnings } = await configurePack(analyzer, given, req);
+    const perResource = await mapConcurrently(req.input.perResource, CONCURRENCY, (r) => analyzer.analyze(r));
+    const stack = await analyzer.analyzeStack(req.input.stack);
+    return { pack: info, violations: [...perResource.flat(), ...stack], logs, warnings };
 }
 
 async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -2,10 +2,15 @@
 // `@pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, reads the port it prints,
 // and talks to it over Pulumi's Analyzer gRPC protocol. A tiny Engine service on 127.0.0.1
 // receives the pack's log messages. Nothing here evaluates a policy itself.
+//
+// `AnalyzerClient` builds the requests and reads the responses; how they travel is up to a
+// subclass: `PolicyPackProcess` over gRPC to a started pack, or (in the tests) straight into
+// @pulumi/policy's own Analyzer service handlers.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { buildPack } from "./packBuild";
+import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb.js");
@@ -81,8 +86,65 @@ export interface LogMessage {
 
 export class PackStartError extends Error {}
 
+export type AnalyzerMethod = "getAnalyzerInfo" | "configure" | "configureStack" | "analyze" | "analyzeStack";
+
+/** The Analyzer protocol as the engine speaks it: requests built from `AnalyzedResource`s, responses read into `Diagnostic`s. */
+export abstract class AnalyzerClient {
+    /** Sends one Analyzer RPC (`getAnalyzerInfo`, `configure`, `configureStack`, `analyze`, `analyzeStack`). */
+    protected abstract send(method: AnalyzerMethod, request: unknown): Promise<any>;
+
+    async getInfo(): Promise<PackInfo> {
+        const info = await this.send("getAnalyzerInfo", new Empty());
+        return {
+            name: info.getName(),
+            version: info.getVersion(),
+            policies: info.getPoliciesList().map(toPolicyInfo),
+        };
+    }
+
+    async configure(config: Record<string, PolicyConfig>): Promise<void> {
+        const req = new analyzerProto.ConfigureAnalyzerRequest();
+        const map = req.getPolicyconfigMap();
+        for (const [name, c] of Object.entries(config)) {
+            const pc = new analyzerProto.PolicyConfig();
+            pc.setEnforcementlevel(LEVELS.indexOf(c.enforcementLevel));
+            pc.setProperties(Struct.fromJavaScript(toJson(c.properties)));
+            map.set(name, pc);
+        }
+        await this.send("configure", req);
+    }
+
+    async configureStack(stack: { stack: string; project: string; dryRun: boolean }): Promise<void> {
+        const req = new analyzerProto.AnalyzerStackConfigureRequest();
+        req.setStack(stack.stack);
+        req.setProject(stack.project);
+        req.setDryRun(stack.dryRun);
+        await this.send("configureStack", req);
+    }
+
+    async analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
+        const req = new analyzerProto.AnalyzeRequest();
+        fillResource(req, resource);
+        const resp = await this.send("analyze", req);
+        return resp.getDiagnosticsList().map((d: any) => toDiagnostic(d, resource.urn));
+    }
+
+    async analyzeStack(resources: AnalyzedResource[]): Promise<Diagnostic[]> {
+        const req = new analyzerProto.AnalyzeStackRequest();
+        req.setResourcesList(resources.map(toStackResource));
+        const resp = await this.send("analyzeStack", req);
+        // As the engine does: a stack diagnostic without a URN of the stack goes to the first resource (the root stack).
+        const urns = new Set(resources.map((r) => r.urn));
+        const fallback = resources[0]?.urn ?? "";
+        return resp.getDiagnosticsList().map((d: any) => {
+            const diag = toDiagnostic(d, fallback);
+            return urns.has(diag.urn) ? diag : { ...diag, urn: fallback };
+        });
+    }
+}
+
 /** A running policy pack plus the Engine service it logs to. Always `close()` it. */
-export class PolicyPackProcess {
+export class PolicyPackProcess extends AnalyzerClient {
     readonly logs: LogMessage[] = [];
     private child?: ChildProcess;
     private engine?: grpc.Server;
@@ -173,55 +235,6 @@ export class PolicyPackProcess {
         for (const line of lines) if (line.trim()) this.logs.push({ severity, message: line });
     }
 
-    async getInfo(): Promise<PackInfo> {
-        const info = await this.call("getAnalyzerInfo", new Empty());
-        return {
-            name: info.getName(),
-            version: info.getVersion(),
-            policies: info.getPoliciesList().map(toPolicyInfo),
-        };
-    }
-
-    async configure(config: Record<string, PolicyConfig>): Promise<void> {
-        const req = new analyzerProto.ConfigureAnalyzerRequest();
-        const map = req.getPolicyconfigMap();
-        for (const [name, c] of Object.entries(config)) {
-            const pc = new analyzerProto.PolicyConfig();
-            pc.setEnforcementlevel(LEVELS.indexOf(c.enforcementLevel));
-            pc.setProperties(Struct.fromJavaScript(toJson(c.properties)));
-            map.set(name, pc);
-        }
-        await this.call("configure", req);
-    }
-
-    async configureStack(stack: { stack: string; project: string; dryRun: boolean }): Promise<void> {
-        const req = new analyzerProto.AnalyzerStackConfigureRequest();
-        req.setStack(stack.stack);
-        req.setProject(stack.project);
-        req.setDryRun(stack.dryRun);
-        await this.call("configureStack", req);
-    }
-
-    async analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
-        const req = new analyzerProto.AnalyzeRequest();
-        fillResource(req, resource);
-        const resp = await this.call("analyze", req);
-        return resp.getDiagnosticsList().map((d: any) => toDiagnostic(d, resource.urn));
-    }
-
-    async analyzeStack(resources: AnalyzedResource[]): Promise<Diagnostic[]> {
-        const req = new analyzerProto.AnalyzeStackRequest();
-        req.setResourcesList(resources.map(toStackResource));
-        const resp = await this.call("analyzeStack", req);
-        // As the engine does: a stack diagnostic without a URN of the stack goes to the first resource (the root stack).
-        const urns = new Set(resources.map((r) => r.urn));
-        const fallback = resources[0]?.urn ?? "";
-        return resp.getDiagnosticsList().map((d: any) => {
-            const diag = toDiagnostic(d, fallback);
-            return urns.has(diag.urn) ? diag : { ...diag, urn: fallback };
-        });
-    }
-
     close(): void {
         this.client?.close();
         this.client = undefined;
@@ -231,7 +244,7 @@ export class PolicyPackProcess {
         this.engine = undefined;
     }
 
-    private call(method: string, req: unknown): Promise<any> {
+    protected send(method: AnalyzerMethod, req: unknown): Promise<any> {
         return new Promise((resolve, reject) => {
             if (!this.client) return reject(new Error("the policy pack is not running"));
             this.client[method](req, (err: grpc.ServiceError | null, resp: any) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp)));
@@ -241,7 +254,7 @@ export class PolicyPackProcess {
 
 /** The pack failed while answering (a policy threw, or the process died). */
 export class PolicyPackError extends Error {
-    constructor(method: string, err: grpc.ServiceError) {
+    constructor(method: string, err: { details?: string; message: string }) {
         super(`policy pack ${method} failed: ${err.details || err.message}`);
     }
 }
@@ -276,14 +289,14 @@ function fillResource(req: any, r: AnalyzedResource): void {
     req.setUrn(r.urn);
     req.setType(r.type);
     req.setName(r.name);
-    req.setProperties(Struct.fromJavaScript(toJson(r.properties)));
+    req.setProperties(Struct.fromJavaScript(toAnalyzerWire(r.properties ?? {})));
     req.setOptions(toOptions(r));
     if (r.provider) {
         const provider = new analyzerProto.AnalyzerProviderResource();
         provider.setUrn(r.provider.urn);
         provider.setType(r.provider.type);
         provider.setName(r.provider.name);
-        provider.setProperties(Struct.fromJavaScript(toJson(r.provider.properties)));
+        provider.setProperties(Struct.fromJavaScript(toAnalyzerWire(r.provider.properties ?? {})));
         req.setProvider(provider);
     }
 }
@@ -328,4 +341,24 @@ function toOptions(r: AnalyzedResource): any {
 /** Struct.fromJavaScript rejects `undefined`; the engine drops such properties too. */
 function toJson(value: unknown): any {
     return JSON.parse(JSON.stringify(value ?? {}));
+}
+
+/**
+ * Properties as the engine marshals them for analyzers: no `undefined` and no internal `__` keys,
+ * resource references as their ID (or URN), output values as their value (secret or unknown).
+ */
+export function toAnalyzerWire(v: unknown): any {
+    if (Array.isArray(v)) return v.filter((x) => x !== undefined).map(toAnalyzerWire);
+    if (!v || typeof v !== "object") return v;
+    const o = v as Record<string, any>;
+    if (o[SIG_KEY] === RESOURCE_SIG) return o.id || o.urn;
+    if (o[SIG_KEY] === OUTPUT_VALUE_SIG) {
+        const value = "value" in o ? toAnalyzerWire(o.value) : UNKNOWN;
+        return o.secret ? { [SIG_KEY]: SECRET_SIG, value } : value;
+    }
+    return Object.fromEntries(
+        Object.entries(o)
+            .filter(([k, x]) => x !== undefined && !k.startsWith("__"))
+            .map(([k, x]) => [k, toAnalyzerWire(x)]),
+    );
 }

@@ -1,5 +1,5 @@
 // The `pulumi stack export` format (apitype DeploymentV3 / ResourceV3) and the conversions between
-// it, the harness's recorded program run, and what the analyzer is sent.
+// it, a recorded program run, and what the analyzer is sent.
 //
 // Offline exports written by `plan --out`:
 // - secrets stay secret envelopes but carry no value: `{"4dabf…": "1b47…", "ciphertext": ""}`
@@ -10,11 +10,9 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import type { AnalyzedResource } from "./analyzer";
-import type { ProgramRun, RecordedResource } from "../test/harness";
+import type { ProgramRun, RecordedResource } from "./program";
+import { isProvider, isSecret, providerUrn, SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN, urnName } from "./wire";
 
-export { SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN } from "../test/harness";
-import { SECRET_SIG, SIG_KEY, STACK_TYPE, UNKNOWN } from "../test/harness";
-const PROVIDER_TYPE_PREFIX = "pulumi:providers:";
 const EXPORT_TOOL_VERSION = "release-platform offline plan 0.1.0";
 
 /** The ResourceV3 fields this tool reads and writes (JSON names as in Pulumi's apitype). */
@@ -93,10 +91,6 @@ function toExportResource(r: RecordedResource, stackOutputs?: Record<string, unk
     };
 }
 
-export function isSecret(v: unknown): v is Record<string, unknown> {
-    return !!v && typeof v === "object" && (v as any)[SIG_KEY] === SECRET_SIG;
-}
-
 function redactSecrets(v: unknown): unknown {
     if (isSecret(v)) return { [SIG_KEY]: SECRET_SIG, ciphertext: "" };
     if (Array.isArray(v)) return v.map(redactSecrets);
@@ -154,15 +148,6 @@ function exportProblem(doc: any): string | undefined {
     return undefined;
 }
 
-/** A URN's last segment, the resource's name. */
-export function urnName(urn: string): string {
-    return urn.split("::").slice(3).join("::");
-}
-
-export function isProvider(r: { type: string }): boolean {
-    return r.type.startsWith(PROVIDER_TYPE_PREFIX);
-}
-
 // ---- What the analyzer is sent -------------------------------------------------------------------
 
 export interface AnalysisInput {
@@ -216,11 +201,12 @@ function stateOf(r: ExportResource): Record<string, unknown> {
     return (neverCreated ? r.inputs : r.outputs) ?? {};
 }
 
-type ResourceLike = Pick<ExportResource, "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"> & {
+export type ResourceLike = Pick<ExportResource, "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"> & {
     deleteBeforeReplace?: boolean;
 };
 
-function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, provider: AnalyzedResource["provider"]): AnalyzedResource {
+/** A resource as Analyze and AnalyzeStack describe it, with `properties` as its inputs or state. */
+export function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, provider: AnalyzedResource["provider"]): AnalyzedResource {
     return {
         urn: r.urn,
         type: r.type,
@@ -240,13 +226,13 @@ function analyzedResource(r: ResourceLike, properties: Record<string, unknown>, 
 }
 
 /** Resolves a provider reference `urn::id` to the provider resource the engine would describe. */
-function providerFor(
+export function providerFor(
     ref: string | undefined,
     inputsOf: (urn: string) => Record<string, unknown> | undefined,
     known: Map<string, unknown>,
 ): AnalyzedResource["provider"] {
     if (!ref) return undefined;
-    const urn = ref.split("::").slice(0, -1).join("::");
+    const urn = providerUrn(ref)!;
     if (!known.has(urn)) return undefined;
     const type = urn.split("::")[2]?.split("$").pop() ?? "";
     return { urn, type, name: urnName(urn), properties: inputsOf(urn) ?? {} };

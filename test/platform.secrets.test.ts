@@ -1,0 +1,77 @@
+// Secrets and tags,
+// checked on the resources the real program registers for the shipped stacks.
+import * as assert from "node:assert/strict";
+import { byType, inputs, isSecretValue, plain, ProgramRun } from "./harness";
+import { fakePassword } from "../offline/fakeOutputs";
+import { acceptsTags, isSecretAt, only, platformRuns, Stack, STANDARD_TAG_KEYS, T, visibleText } from "./support/platform";
+
+let prodLive: ProgramRun;
+let restoring: ProgramRun;
+let stacks: Stack[];
+
+before(async () => {
+    const runs = await platformRuns();
+    prodLive = runs.prodLive;
+    restoring = runs.restoring;
+    stacks = runs.stacks;
+});
+
+describe("platform: secrets", () => {
+    const password = () => fakePassword("database-master-password", 32);
+    const jwt = () => fakePassword("app-jwt-secret", 64);
+
+    it("passes the master password, connection URL, JWT secret and kubeconfig only as Pulumi secrets", () => {
+        for (const run of [prodLive, restoring]) {
+            for (const instance of byType(run, T.rds).filter((r) => r.inputs.password !== undefined)) {
+                assert.ok(isSecretValue(instance.inputs.password), instance.name);
+                assert.equal(plain(instance.inputs.password), password());
+            }
+            assert.ok(isSecretValue(only(run, T.secretVersion).inputs.secretString));
+            const appSecret = only(run, T.k8sSecret);
+            assert.ok(plain(appSecret.inputs).stringData.DATABASE_URL.includes(`:${password()}@`));
+            assert.ok(isSecretAt(appSecret.inputs, ["stringData", "DATABASE_URL"]));
+            assert.ok(isSecretAt(appSecret.inputs, ["stringData", "JWT_SECRET"]));
+            assert.equal(plain(appSecret.inputs).stringData.JWT_SECRET, jwt());
+            assert.ok(isSecretValue(run.outputs.kubeconfig));
+            assert.ok(isSecretValue(only(run, T.k8sProvider).inputs.kubeconfig));
+        }
+    });
+
+    it("never shows the password or the JWT secret in plaintext in any input or output", () => {
+        for (const run of [prodLive, restoring]) {
+            const everything = JSON.stringify({ inputs: run.resources.map((r) => r.inputs), outputs: run.outputs });
+            assert.ok(everything.includes(password()), "the search must be able to find the password");
+            const visible = visibleText(run);
+            assert.ok(!visible.includes(password()), "the master password leaks in plaintext");
+            assert.ok(!visible.includes(jwt()), "the JWT secret leaks in plaintext");
+            assert.ok(!visible.includes("redis-pass-123"), "the Redis password leaks in plaintext");
+        }
+    });
+});
+
+describe("platform: tags", () => {
+    it("knows from the SDK typings which resources take tags", () => {
+        assert.equal(acceptsTags(T.vpc), true);
+        assert.equal(acceptsTags(T.rds), true);
+        assert.equal(acceptsTags(T.snapshot), true);
+        assert.equal(acceptsTags("aws:ec2/routeTableAssociation:RouteTableAssociation"), false);
+        assert.equal(acceptsTags(T.secretVersion), false);
+    });
+
+    it("tags every taggable AWS resource with the standard tags and a Name", () => {
+        for (const { name, run } of stacks) {
+            const taggable = run.resources.filter((r) => r.custom && r.type.startsWith("aws:") && acceptsTags(r.type));
+            assert.ok(taggable.length >= 40, `only ${taggable.length} taggable resources`);
+            for (const r of taggable) {
+                const tags = inputs(r).tags ?? {};
+                const missing = STANDARD_TAG_KEYS.filter((k) => tags[k] === undefined);
+                assert.deepEqual(missing, [], `${r.type} ${r.name} lacks ${missing.join(", ")}`);
+                assert.equal(tags.environment, name, `${r.type} ${r.name}`);
+                assert.equal(tags.project, "release-platform");
+                assert.equal(tags.owner, "platform-team");
+                assert.equal(tags["managed-by"], "pulumi");
+                assert.ok(tags.Name, `${r.type} ${r.name} has no Name`);
+            }
+        }
+    });
+});
