@@ -1,9 +1,7 @@
 // What a valid value looks like, one check per kind of value. Each is a `Check`: it returns the
 // value when valid, otherwise reports the key, the bad value and what is allowed.
+import { EKS_SUPPORTED_VERSIONS, RDS_POSTGRES_VERSIONS } from "../thresholds";
 import { Check, Checker, StringRule } from "./reader";
-
-/** Oldest Kubernetes minor version EKS still supports that this program accepts. */
-export const MIN_KUBERNETES_MINOR = 28;
 
 export const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
@@ -31,14 +29,28 @@ export function isCidr(s: string): boolean {
     return octets.every((o) => o <= 255) && Number(m[5]) <= 32;
 }
 
-/** A pinned Kubernetes minor version (`"1.34"`) no older than `MIN_KUBERNETES_MINOR`. */
+/** A pinned Kubernetes minor version (`"1.34"`) that EKS supports. */
 export function kubernetesVersion(c: Checker, key: string, value: unknown): string | undefined {
-    const version = c.string(key, value, {
-        pattern: /^1\.\d+$/,
-        allowed: `a pinned minor version "1.${MIN_KUBERNETES_MINOR}" or newer, as a string`,
-    });
-    if (version !== undefined && Number(version.slice(2)) < MIN_KUBERNETES_MINOR) {
-        c.fail(key, `${JSON.stringify(version)} is too old; allowed: "1.${MIN_KUBERNETES_MINOR}" or newer`);
+    const allowed = `one of ${EKS_SUPPORTED_VERSIONS.map((v) => JSON.stringify(v)).join(", ")} (the minor versions in EKS standard support), as a string`;
+    const version = c.string(key, value, { pattern: /^1\.\d+$/, allowed });
+    if (version !== undefined && !EKS_SUPPORTED_VERSIONS.includes(version)) {
+        return c.fail(key, `${JSON.stringify(version)} is not supported; allowed: ${allowed}`);
+    }
+    return version;
+}
+
+/** A PostgreSQL major (`"16"`) or major.minor (`"16.4"`) that RDS offers. */
+export function postgresVersion(c: Checker, key: string, value: unknown): string | undefined {
+    const offered = Object.entries(RDS_POSTGRES_VERSIONS)
+        .map(([major, { oldestMinor, newestMinor }]) => `${major} (${major}.${oldestMinor} to ${major}.${newestMinor})`)
+        .join(", ");
+    const allowed = `a PostgreSQL major or major.minor version RDS offers, as a string: ${offered}`;
+    const version = c.string(key, value, { pattern: /^\d+(\.\d+)?$/, allowed });
+    if (version === undefined) return undefined;
+    const [major, minor] = version.split(".");
+    const range = RDS_POSTGRES_VERSIONS[major];
+    if (!range || (minor !== undefined && (Number(minor) < range.oldestMinor || Number(minor) > range.newestMinor))) {
+        return c.fail(key, `${JSON.stringify(version)} is not offered by RDS; allowed: ${offered}`);
     }
     return version;
 }

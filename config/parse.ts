@@ -2,10 +2,11 @@
 // string map the Pulumi CLI hands a program). It collects every mistake and throws one
 // `StackConfigError` that lists them all, so a bad stack file fails before a single resource is
 // registered.
+import { MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES } from "../thresholds";
 import { AZ_NAME, cidr, DNS_LABEL, pinnedImage } from "./checks";
 import { Checker, closest, complete, Fields, Read } from "./reader";
 import { parseCluster, parseDatabase, parseIngress, parseMigrations, parseRelease, parseServices } from "./sections";
-import { ENVIRONMENTS, PROJECT, StackConfig, StackConfigError } from "./types";
+import { Environment, ENVIRONMENTS, PROJECT, StackConfig, StackConfigError } from "./types";
 
 /**
  * Parses and validates the whole stack config.
@@ -93,12 +94,12 @@ function decode(raw: string | undefined): unknown {
     return raw;
 }
 
-function availabilityZones(c: Checker, f: Fields, environment: string | undefined): string[] | undefined {
+function availabilityZones(c: Checker, f: Fields, environment: Environment | undefined): string[] | undefined {
     const zones = f.stringList("availabilityZones", { pattern: AZ_NAME, allowed: "availability zone names such as us-east-1a" });
     if (zones === undefined) return undefined;
-    const minZones = environment === "prod" ? 3 : 2;
-    if (zones.length < minZones || zones.length > 6) {
-        c.fail("availabilityZones", `${environment ?? "this stack"} needs ${minZones} to 6 zones, got ${zones.length}`);
+    const minZones = MIN_AVAILABILITY_ZONES[environment ?? "staging"];
+    if (zones.length < minZones || zones.length > MAX_AVAILABILITY_ZONES) {
+        c.fail("availabilityZones", `${environment ?? "this stack"} needs ${minZones} to ${MAX_AVAILABILITY_ZONES} zones, got ${zones.length}`);
     }
     if (new Set(zones).size !== zones.length) c.fail("availabilityZones", "lists a zone twice");
     return zones;

@@ -1,7 +1,8 @@
 // One parser per object-valued top-level key. Each reads every field of its object through the
 // field reader (so unread keys are reported as unknown), runs the checks that span fields, and
 // returns the typed section, or `undefined` when a field is unusable (already reported).
-import { cidr, DNS_LABEL, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, pinnedImage, RDS_IDENTIFIER, SNAPSHOT_ID } from "./checks";
+import { MAX_BACKUP_RETENTION_DAYS, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
+import { cidr, DNS_LABEL, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, pinnedImage, postgresVersion, RDS_IDENTIFIER, SNAPSHOT_ID } from "./checks";
 import { Checker, complete, describe } from "./reader";
 import {
     AutoscalingConfig,
@@ -52,20 +53,17 @@ const POSTGRES_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
 export function parseDatabase(c: Checker, value: unknown, environment: Environment | undefined): DatabaseConfig | undefined {
     const f = c.fields("database", value);
     if (!f) return undefined;
-    const minRetention = environment === "prod" ? 7 : 1;
+    const minRetention = environment === "prod" ? PROD_MIN_BACKUP_RETENTION_DAYS : 1;
     const database = {
         identifier: f.get(
             "identifier",
             matching({ pattern: RDS_IDENTIFIER, allowed: "lowercase letters, digits and single hyphens, starting with a letter, at most 63 characters" }),
         ),
-        engineVersion: f.string("engineVersion", {
-            pattern: /^1[3-9](\.\d+)?$/,
-            allowed: 'a PostgreSQL major or major.minor version from 13 up, such as "16.4"',
-        }),
+        engineVersion: f.get("engineVersion", postgresVersion),
         instanceClass: f.string("instanceClass", { pattern: /^db\.[a-z0-9]+\.[a-z0-9]+$/, allowed: "an RDS instance class such as db.r6g.large" }),
         allocatedStorage: f.integer("allocatedStorage", 20, 65536),
         maxAllocatedStorage: f.integer("maxAllocatedStorage", 20, 65536, f.raw.allocatedStorage),
-        backupRetentionDays: f.integer("backupRetentionDays", minRetention, 35),
+        backupRetentionDays: f.integer("backupRetentionDays", minRetention, MAX_BACKUP_RETENTION_DAYS),
         multiAz: f.boolean("multiAz", false),
         readReplicas: f.integer("readReplicas", 0, 5, 0),
         dbName: f.string("dbName", {
@@ -83,7 +81,9 @@ export function parseDatabase(c: Checker, value: unknown, environment: Environme
     }
     if (environment === "prod") {
         if (database.multiAz === false) c.fail("database.multiAz", "prod runs a multi-AZ database; set true");
-        if (database.readReplicas === 0) c.fail("database.readReplicas", "prod has read replicas; set 1 or more");
+        if (database.readReplicas !== undefined && database.readReplicas < PROD_MIN_READ_REPLICAS) {
+            c.fail("database.readReplicas", `prod has read replicas; set ${PROD_MIN_READ_REPLICAS} or more`);
+        }
     }
     if (username !== undefined && ["admin", "postgres", "rdsadmin"].includes(username.toLowerCase())) {
         c.fail("database.username", `${JSON.stringify(username)} is reserved by RDS; choose another`);

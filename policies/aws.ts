@@ -1,5 +1,6 @@
 // AWS policies: RDS, EKS, KMS, security groups, VPC flow logs and tags.
 import { PolicyResource } from "@pulumi/policy";
+import { EKS_SUPPORTED_VERSIONS, MAX_BACKUP_RETENTION_DAYS, MIN_AVAILABILITY_ZONES, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
 import { Graph, Props, isKnown, list, peek, resourcePolicy, stackPolicy } from "./util";
 
 export const AWS = {
@@ -54,7 +55,7 @@ export const rdsBackupRetention = resourcePolicy<BackupConfig>({
     name: "rds-backup-retention",
     description: "Primary RDS instances keep automated backups for at least the configured number of days.",
     types: [AWS.rdsInstance],
-    configSchema: { properties: { minBackupRetentionDays: { type: "integer", minimum: 1, maximum: 35, default: 7 } } },
+    configSchema: { properties: { minBackupRetentionDays: { type: "integer", minimum: 1, maximum: MAX_BACKUP_RETENTION_DAYS, default: PROD_MIN_BACKUP_RETENTION_DAYS } } },
     check: ({ props, config, report }) => {
         if (isReadReplica(props)) return;
         const days = props.backupRetentionPeriod ?? 0;
@@ -114,7 +115,7 @@ function replicaSources(graph: Graph, replica: PolicyResource, primaries: Policy
 export const rdsReadReplicas = stackPolicy<ReadReplicaConfig>({
     name: "rds-read-replicas",
     description: "Every primary RDS instance has at least the configured number of read replicas (runbook 001: production database with read replicas).",
-    configSchema: { properties: { minReadReplicas: { type: "integer", minimum: 0, default: 1 } } },
+    configSchema: { properties: { minReadReplicas: { type: "integer", minimum: 0, default: PROD_MIN_READ_REPLICAS } } },
     check: ({ graph, config, report }) => {
         const instances = graph.ofType(AWS.rdsInstance);
         const primaries = instances.filter((i) => !isReadReplica(i.props));
@@ -172,13 +173,8 @@ interface VersionConfig {
     allowedVersions: string[];
 }
 
-/**
- * The Kubernetes minor versions an EKS cluster may pin (November 2026; the program runs "1.34").
- * policies/config/prod.json and staging.json repeat this list; a test keeps them equal. Review it
- * whenever EKS releases a version or one leaves standard support (EKS's version calendar:
- * https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
- */
-export const EKS_ALLOWED_VERSIONS: readonly string[] = ["1.32", "1.33", "1.34", "1.35"];
+/** The Kubernetes minor versions an EKS cluster may pin by default (the stack config accepts the same). */
+export const EKS_ALLOWED_VERSIONS = EKS_SUPPORTED_VERSIONS;
 
 export const eksSupportedVersion = resourcePolicy<VersionConfig>({
     name: "eks-supported-version",
@@ -214,7 +210,7 @@ function nodeGroupZones(graph: Graph, nodeGroup: PolicyResource): Set<string> {
 export const eksNodeGroupsSpanZones = stackPolicy<ZoneConfig>({
     name: "eks-node-groups-span-zones",
     description: "The EKS node groups' subnets together cover at least the configured number of availability zones.",
-    configSchema: { properties: { minZones: { type: "integer", minimum: 1, default: 3 } } },
+    configSchema: { properties: { minZones: { type: "integer", minimum: 1, default: MIN_AVAILABILITY_ZONES.prod } } },
     check: ({ graph, config, report, args }) => {
         const nodeGroups = graph.ofType(AWS.eksNodeGroup);
         if (!nodeGroups.length) args.notApplicable("no EKS node groups in the stack");

@@ -133,7 +133,7 @@ describe("stack config", () => {
 
         it("a Kubernetes version that is not pinned or too old", () => {
             const cluster = { ...configValue(prod, "cluster"), kubernetesVersion: "1.25" };
-            expectProblem(withOverrides(prod, { cluster }), "cluster.kubernetesVersion", /too old; allowed: "1.28" or newer/);
+            expectProblem(withOverrides(prod, { cluster }), "cluster.kubernetesVersion", /"1.25" is not supported; allowed: one of "1.32", "1.33", "1.34", "1.35"/);
             const unpinned = { ...configValue(prod, "cluster"), kubernetesVersion: "latest" };
             expectProblem(withOverrides(prod, { cluster: unpinned }), "cluster.kubernetesVersion", /"latest" is not valid/);
         });
