@@ -3,8 +3,10 @@
 // stack's release, so each is defined here once and imported everywhere.
 //
 // Dependency-free on purpose: the policy pack imports this file and must stay loadable on its own
-// (`pulumi preview --policy-pack policies`), so it imports nothing but Node's `crypto`.
+// (`pulumi preview --policy-pack policies`), so it imports nothing but Node's `crypto` and the
+// naming rules (`naming.ts`, dependency-free as well).
 import * as crypto from "crypto";
+import { K8S_LABEL_VALUE } from "./naming";
 
 // ---- Labels -------------------------------------------------------------------------------------
 
@@ -135,7 +137,10 @@ export function isDigest(version: string): boolean {
 /** A version as a label value (63 characters of `[A-Za-z0-9_.-]`): digests become `sha256-<12 hex>`. */
 export function versionLabel(version: string): string {
     if (isDigest(version)) return `sha256-${version.slice(7, 19)}`;
-    return version.length <= 63 ? version : `${version.slice(0, 56)}-${shortHash(version)}`;
+    if (K8S_LABEL_VALUE.test(version)) return version;
+    // Too long, or a tag that starts or ends with '_', '.' or '-': a label value can't.
+    const head = version.slice(0, 56).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+    return head ? `${head}-${shortHash(version)}` : shortHash(version);
 }
 
 /** A version inside a DNS label: `1.2.3` → `1-2-3`; anything lossy or long gets a hash suffix. */

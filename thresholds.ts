@@ -32,8 +32,9 @@ export const RDS_POSTGRES_VERSIONS: Readonly<Record<string, { oldestMinor: numbe
 export const PROD_MIN_BACKUP_RETENTION_DAYS = 7;
 export const MAX_BACKUP_RETENTION_DAYS = 35;
 
-/** Read replicas a prod primary has at least. */
+/** Read replicas a prod primary has at least, and any primary at most. */
 export const PROD_MIN_READ_REPLICAS = 1;
+export const MAX_READ_REPLICAS = 5;
 
 /** Availability zones a stack spans at least (prod: 3, so losing one zone keeps a majority). */
 export const MIN_AVAILABILITY_ZONES = { staging: 2, prod: 3 } as const;

@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DatabaseConfig, Environment } from "../config";
 import { releaseSlug, snapshotIdentifier } from "../conventions";
+import { finalSnapshotIdentifier, replicaIdentifier, restoredIdentifier } from "../naming";
 import { Tags, withName } from "./tags";
 
 export interface DatabaseArgs {
@@ -23,11 +24,6 @@ export const POSTGRES_PORT = 5432;
 export const CPU_ALARM_PERCENT = 80;
 export const FREE_STORAGE_ALARM_FRACTION = 0.1;
 export const REPLICA_LAG_ALARM_SECONDS = 30;
-
-/** The instance created from `restoreFromSnapshot`, next to the original. */
-export function restoredIdentifier(identifier: string): string {
-    return `${identifier}-restore`;
-}
 
 /** Settings every instance shares, primary or not. */
 interface InstanceBase {
@@ -226,7 +222,7 @@ export class Database extends pulumi.ComponentResource {
             multiAz: this.config.multiAz,
             backupRetentionPeriod: this.config.backupRetentionDays,
             skipFinalSnapshot: false,
-            finalSnapshotIdentifier: `${identifier}-final`,
+            finalSnapshotIdentifier: finalSnapshotIdentifier(identifier),
             tags: withName(this.tags, identifier),
         };
     }
@@ -260,7 +256,7 @@ export class Database extends pulumi.ComponentResource {
     }
 
     private replicas(name: string, sourceIdentifier: string, base: InstanceBase, source: aws.rds.Instance): aws.rds.Instance[] {
-        return Array.from({ length: this.config.readReplicas }, (_, i) => this.replica(name, `${sourceIdentifier}-replica-${i + 1}`, i + 1, base, source));
+        return Array.from({ length: this.config.readReplicas }, (_, i) => this.replica(name, replicaIdentifier(sourceIdentifier, i + 1), i + 1, base, source));
     }
 
     private replica(name: string, identifier: string, index: number, base: InstanceBase, source: aws.rds.Instance): aws.rds.Instance {

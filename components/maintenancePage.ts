@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ANNOTATIONS, LABELS, MAINTENANCE_NAME, MAINTENANCE_SELECTOR, platformLabels } from "../conventions";
+import { ANNOTATIONS, LABELS, MAINTENANCE_NAME, MAINTENANCE_SELECTOR, platformLabels, versionLabel } from "../conventions";
 import { containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
 export const MAINTENANCE_PORT = 8080;
@@ -152,7 +152,7 @@ function labels(image: string): Record<string, string> {
     return {
         [LABELS.name]: MAINTENANCE_NAME,
         [LABELS.instance]: MAINTENANCE_NAME,
-        [LABELS.version]: tag.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 63),
+        [LABELS.version]: versionLabel(tag),
         [LABELS.component]: "maintenance-page",
         ...platformLabels(),
     };

@@ -1,7 +1,6 @@
 // Pod and container building blocks shared by the app, maintenance and smoke-test workloads:
 // the restricted Pod Security Standard, resources and probes from the runbooks, image and name helpers.
 import * as k8s from "@pulumi/kubernetes";
-import { isDigest } from "../conventions";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -94,7 +93,4 @@ export function zoneSpread(selector: Record<string, string>): TopologySpreadCons
     }));
 }
 
-/** `repo:1.2.3` or `repo@sha256:…`. */
-export function imageRef(repository: string, version: string): string {
-    return isDigest(version) ? `${repository}@${version}` : `${repository}:${version}`;
-}
+export { imageRef } from "../naming";

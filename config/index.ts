@@ -1,7 +1,7 @@
 // The stack configuration: the one place that reads and validates it. Types in `types.ts`, value
 // checks in `checks.ts`, the field reader in `reader.ts`, parsing in `parse.ts` and `sections.ts`.
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig } from "./parse";
+import { parseStackConfig, REGION_KEY } from "./parse";
 import { PROJECT, StackConfig } from "./types";
 
 export * from "./types";
@@ -10,10 +10,16 @@ export { keysRead, parseStackConfig, TOP_LEVEL_KEYS } from "./parse";
 
 /** The stack config of the running Pulumi program. */
 export function loadStackConfig(): StackConfig {
-    const raw = pulumi.runtime.allConfig();
+    const raw = withRegionFromEnvironment(pulumi.runtime.allConfig());
     // `isConfigSecret` is left out of the SDK's typings but is how the SDK itself tells secure: values.
     const isSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
     return parseStackConfig(raw, pulumi.getStack(), `Pulumi.${pulumi.getStack()}.yaml`, Object.keys(raw).filter((k) => isSecret(k)));
+}
+
+/** The AWS provider takes its region from `AWS_REGION` or `AWS_DEFAULT_REGION` when `aws:region` is unset. */
+function withRegionFromEnvironment(raw: Record<string, string>): Record<string, string> {
+    const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+    return raw[REGION_KEY] === undefined && region ? { ...raw, [REGION_KEY]: region } : raw;
 }
 
 /** The Redis URL as a Pulumi secret, when configured (store it with `pulumi config set --secret`). */

@@ -3,7 +3,9 @@
 // `StackConfigError` that lists them all, so a bad stack file fails before a single resource is
 // registered.
 import { MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES } from "../thresholds";
-import { AZ_NAME, cidr, DNS_LABEL, pinnedImage } from "./checks";
+import { K8S_DNS_LABEL } from "../naming";
+import { AWS_REGION, AZ_NAME, named, networkCidr, pinnedImage } from "./checks";
+import { checkDerivedNames } from "./derived";
 import { Checker, closest, complete, Fields, Read } from "./reader";
 import { parseCluster, parseDatabase, parseIngress, parseMigrations, parseRelease, parseServices } from "./sections";
 import { Environment, ENVIRONMENTS, PROJECT, StackConfig, StackConfigError } from "./types";
@@ -35,19 +37,21 @@ export const TOP_LEVEL_KEYS: readonly string[] = keysRead({});
 function readStackConfig(c: Checker, raw: Record<string, string>, stack: string, secretKeys: readonly string[]): Read<StackConfig> {
     const f = projectFields(c, raw);
     const environment = f.oneOf("environment", ENVIRONMENTS);
+    const region = awsRegion(c, raw);
     const fields = {
         project: PROJECT,
         stack,
+        region,
         environment,
         owner: f.string("owner", { pattern: /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,127}$/, allowed: "a team name or e-mail" }),
-        availabilityZones: availabilityZones(c, f, environment),
+        availabilityZones: availabilityZones(c, f, environment, region),
         vpcCidr: vpcCidr(c, f),
         namespace: namespace(c, f),
         cluster: parseCluster(c, f.value("cluster")),
         database: parseDatabase(c, f.value("database"), environment),
         migrations: parseMigrations(c, f.value("migrations")),
         services: parseServices(c, f.value("services")),
-        ingress: parseIngress(c, f.value("ingress")),
+        ingress: parseIngress(c, f.value("ingress"), region),
         release: parseRelease(c, f.value("release")),
         maintenance: f.boolean("maintenance", false),
         smokeTestImage: f.get("smokeTestImage", pinnedImage, "curlimages/curl:8.11.1"),
@@ -55,6 +59,7 @@ function readStackConfig(c: Checker, raw: Record<string, string>, stack: string,
         hasRedisUrl: redisUrlConfigured(c, f, secretKeys),
     };
     f.done();
+    checkDerivedNames(c, fields);
     if (fields.database?.restoreFromSnapshot && fields.migrations?.length) {
         // Restoring is the rollback of a migration; running migrations against the restored copy
         // at the same time would redo what the rollback undoes.
@@ -63,12 +68,20 @@ function readStackConfig(c: Checker, raw: Record<string, string>, stack: string,
     return fields;
 }
 
-/** The project's own keys, decoded, as fields; keys of other namespaces (`aws:region`) are not ours. */
+export const REGION_KEY = "aws:region";
+
+/**
+ * The project's own keys, decoded, as fields. Keys of other namespaces (`aws:region`) are not ours,
+ * unless the namespace is a misspelling of the project's name: the program would never read them.
+ */
 function projectFields(c: Checker, raw: Record<string, string>): Fields {
     const own: Record<string, unknown> = {};
     for (const [fullKey, value] of Object.entries(raw)) {
         const [namespace, key] = fullKey.includes(":") ? (fullKey.split(/:(.*)/s, 2) as [string, string]) : [PROJECT, fullKey];
         if (namespace === PROJECT) own[key] = decode(value);
+        else if (closest(namespace, [PROJECT])) {
+            c.fail(fullKey, `unknown namespace ${JSON.stringify(namespace)}; did you mean '${PROJECT}:${key}'? (this program reads only ${PROJECT}:* and aws:region)`);
+        }
     }
     return new Fields(c, own, {
         keyOf: (name) => name,
@@ -94,9 +107,21 @@ function decode(raw: string | undefined): unknown {
     return raw;
 }
 
-function availabilityZones(c: Checker, f: Fields, environment: Environment | undefined): string[] | undefined {
+/** The AWS provider's region: `aws:region`, which the whole stack (zones, certificate) must agree with. */
+function awsRegion(c: Checker, raw: Record<string, string>): string | undefined {
+    const value = raw[REGION_KEY];
+    if (value === undefined) return c.fail(REGION_KEY, "is not set; allowed: the stack's AWS region, e.g. `pulumi config set aws:region us-east-1`");
+    return c.string(REGION_KEY, value, { pattern: AWS_REGION, allowed: "an AWS region such as us-east-1" });
+}
+
+function availabilityZones(c: Checker, f: Fields, environment: Environment | undefined, region: string | undefined): string[] | undefined {
     const zones = f.stringList("availabilityZones", { pattern: AZ_NAME, allowed: "availability zone names such as us-east-1a" });
     if (zones === undefined) return undefined;
+    zones.forEach((zone, i) => {
+        if (region !== undefined && zone.slice(0, -1) !== region) {
+            c.fail(`availabilityZones[${i}]`, `${JSON.stringify(zone)} is not in aws:region ${region}; allowed: zones of ${region}, such as ${region}a`);
+        }
+    });
     const minZones = MIN_AVAILABILITY_ZONES[environment ?? "staging"];
     if (zones.length < minZones || zones.length > MAX_AVAILABILITY_ZONES) {
         c.fail("availabilityZones", `${environment ?? "this stack"} needs ${minZones} to ${MAX_AVAILABILITY_ZONES} zones, got ${zones.length}`);
@@ -106,7 +131,7 @@ function availabilityZones(c: Checker, f: Fields, environment: Environment | und
 }
 
 function vpcCidr(c: Checker, f: Fields): string | undefined {
-    const block = f.get("vpcCidr", cidr, "10.0.0.0/16");
+    const block = f.get("vpcCidr", networkCidr, "10.0.0.0/16");
     if (block === undefined) return undefined;
     const bits = Number(block.split("/")[1]);
     if (bits < 16 || bits > 20) c.fail("vpcCidr", `${block} must be a /16 to /20 block so every zone gets a public and a private subnet`);
@@ -114,7 +139,7 @@ function vpcCidr(c: Checker, f: Fields): string | undefined {
 }
 
 function namespace(c: Checker, f: Fields): string | undefined {
-    const name = f.string("namespace", { fallback: "api-platform", pattern: DNS_LABEL, allowed: "a DNS label" });
+    const name = f.get("namespace", named(K8S_DNS_LABEL), "api-platform");
     if (name === "default" || name?.startsWith("kube-")) {
         c.fail("namespace", `${JSON.stringify(name)} is reserved; workloads run in their own namespace`);
     }

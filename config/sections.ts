@@ -1,8 +1,9 @@
 // One parser per object-valued top-level key. Each reads every field of its object through the
 // field reader (so unread keys are reported as unknown), runs the checks that span fields, and
 // returns the typed section, or `undefined` when a field is unusable (already reported).
-import { MAX_BACKUP_RETENTION_DAYS, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
-import { cidr, DNS_LABEL, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, pinnedImage, postgresVersion, RDS_IDENTIFIER, SNAPSHOT_ID } from "./checks";
+import { MAX_BACKUP_RETENTION_DAYS, MAX_READ_REPLICAS, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
+import { K8S_DNS_LABEL, K8S_SERVICE_NAME, POSTGRES_NAME, RDS_AUTOMATED_SNAPSHOT, RDS_INSTANCE_IDENTIFIER, RDS_SNAPSHOT_IDENTIFIER } from "../naming";
+import { cidr, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, named, pinnedImage, postgresVersion, releaseVersion, scheduledTime } from "./checks";
 import { Checker, complete, describe } from "./reader";
 import {
     AutoscalingConfig,
@@ -48,31 +49,28 @@ export function parseCluster(c: Checker, value: unknown): ClusterConfig | undefi
     return complete<ClusterConfig>(cluster);
 }
 
-const POSTGRES_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
+/** Service names stay short enough for every Kubernetes name derived from them (`<service>-smoke-green-…`). */
+const MAX_SERVICE_NAME_LENGTH = 40;
+
+/** Master user names RDS PostgreSQL keeps for itself. */
+const RDS_RESERVED_USERS = ["admin", "rdsadmin", "rdsrepladmin", "rds_superuser"];
 
 export function parseDatabase(c: Checker, value: unknown, environment: Environment | undefined): DatabaseConfig | undefined {
     const f = c.fields("database", value);
     if (!f) return undefined;
     const minRetention = environment === "prod" ? PROD_MIN_BACKUP_RETENTION_DAYS : 1;
     const database = {
-        identifier: f.get(
-            "identifier",
-            matching({ pattern: RDS_IDENTIFIER, allowed: "lowercase letters, digits and single hyphens, starting with a letter, at most 63 characters" }),
-        ),
+        identifier: f.get("identifier", named(RDS_INSTANCE_IDENTIFIER)),
         engineVersion: f.get("engineVersion", postgresVersion),
         instanceClass: f.string("instanceClass", { pattern: /^db\.[a-z0-9]+\.[a-z0-9]+$/, allowed: "an RDS instance class such as db.r6g.large" }),
         allocatedStorage: f.integer("allocatedStorage", 20, 65536),
         maxAllocatedStorage: f.integer("maxAllocatedStorage", 20, 65536, f.raw.allocatedStorage),
         backupRetentionDays: f.integer("backupRetentionDays", minRetention, MAX_BACKUP_RETENTION_DAYS),
         multiAz: f.boolean("multiAz", false),
-        readReplicas: f.integer("readReplicas", 0, 5, 0),
-        dbName: f.string("dbName", {
-            fallback: "api_platform",
-            pattern: POSTGRES_NAME,
-            allowed: "a PostgreSQL database name: letters, digits and underscores, starting with a letter",
-        }),
-        username: f.string("username", { fallback: "app_admin", pattern: POSTGRES_NAME, allowed: "letters, digits and underscores, starting with a letter" }),
-        restoreFromSnapshot: f.optional("restoreFromSnapshot", matching({ pattern: SNAPSHOT_ID, allowed: "an RDS snapshot identifier such as prod-db-snapshot-1-2-3" })),
+        readReplicas: f.integer("readReplicas", 0, MAX_READ_REPLICAS, 0),
+        dbName: f.get("dbName", named(POSTGRES_NAME), "api_platform"),
+        username: f.get("username", named(POSTGRES_NAME), "app_admin"),
+        restoreFromSnapshot: f.optional("restoreFromSnapshot", snapshotToRestore),
     };
     f.done();
     const { allocatedStorage, maxAllocatedStorage, username } = database;
@@ -85,10 +83,20 @@ export function parseDatabase(c: Checker, value: unknown, environment: Environme
             c.fail("database.readReplicas", `prod has read replicas; set ${PROD_MIN_READ_REPLICAS} or more`);
         }
     }
-    if (username !== undefined && ["admin", "postgres", "rdsadmin"].includes(username.toLowerCase())) {
+    if (username !== undefined && RDS_RESERVED_USERS.includes(username.toLowerCase())) {
         c.fail("database.username", `${JSON.stringify(username)} is reserved by RDS; choose another`);
     }
     return complete<DatabaseConfig>(database, ["restoreFromSnapshot"]);
+}
+
+/** A manual snapshot identifier, or an automated snapshot's name (`rds:prod-db-2026-11-26-03-10`). */
+function snapshotToRestore(c: Checker, key: string, value: unknown): string | undefined {
+    const name = c.string(key, value);
+    if (name === undefined || RDS_SNAPSHOT_IDENTIFIER.test(name) || RDS_AUTOMATED_SNAPSHOT.test(name)) return name;
+    return c.fail(
+        key,
+        `${JSON.stringify(name)} is not an RDS snapshot name; allowed: a manual snapshot identifier such as prod-db-snapshot-1-2-3 (${RDS_SNAPSHOT_IDENTIFIER.allowed}) or an automated snapshot's name ${RDS_AUTOMATED_SNAPSHOT.allowed}`,
+    );
 }
 
 function parseColor(c: Checker, service: string, color: Color, value: unknown): ColorConfig | undefined {
@@ -117,8 +125,8 @@ function parseAutoscaling(c: Checker, key: string, value: unknown): AutoscalingC
 
 function parseService(c: Checker, name: string, value: unknown): ServiceConfig | undefined {
     const key = `services.${name}`;
-    if (!DNS_LABEL.test(name) || name.length > 40) {
-        c.fail(key, `service name ${JSON.stringify(name)} must be a DNS label (lowercase letters, digits, hyphens) of at most 40 characters`);
+    if (!K8S_SERVICE_NAME.test(name) || name.length > MAX_SERVICE_NAME_LENGTH) {
+        c.fail(key, `service name ${JSON.stringify(name)} must be a Kubernetes Service name of at most ${MAX_SERVICE_NAME_LENGTH} characters; allowed: ${K8S_SERVICE_NAME.allowed}`);
     }
     const f = c.fields(key, value, "services.*");
     if (!f) return undefined;
@@ -158,7 +166,20 @@ export function parseServices(c: Checker, value: unknown): ServiceConfig[] | und
     const names = Object.keys(o.raw);
     if (names.length === 0) return c.fail("services", "expected at least one service");
     const services = names.map((name) => parseService(c, name, o.raw[name]));
+    checkOnePathPerService(c, services);
     return services.every((s): s is ServiceConfig => s !== undefined) ? services : undefined;
+}
+
+/** The Ingress routes each path prefix to one service; a second service on it would never get traffic. */
+function checkOnePathPerService(c: Checker, services: (ServiceConfig | undefined)[]): void {
+    const owner = new Map<string, string>();
+    for (const s of services) {
+        if (!s) continue;
+        const path = s.path.replace(/\/+$/, "") || "/";
+        const first = owner.get(path);
+        if (first) c.fail(`services.${s.name}.path`, `${JSON.stringify(s.path)} is already services.${first}.path; allowed: a path no other service uses`);
+        else owner.set(path, s.name);
+    }
 }
 
 export function parseMigrations(c: Checker, value: unknown): MigrationConfig[] | undefined {
@@ -184,7 +205,7 @@ export function parseMigrations(c: Checker, value: unknown): MigrationConfig[] |
     return migrations.every((m): m is MigrationConfig => m !== undefined) ? migrations : undefined;
 }
 
-export function parseIngress(c: Checker, value: unknown): IngressConfig | undefined {
+export function parseIngress(c: Checker, value: unknown, region: string | undefined): IngressConfig | undefined {
     const f = c.fields("ingress", value);
     if (!f) return undefined;
     const ingress = {
@@ -193,9 +214,13 @@ export function parseIngress(c: Checker, value: unknown): IngressConfig | undefi
             "certificateArn",
             matching({ pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed: "an ACM certificate ARN" }),
         ),
-        tlsSecretName: f.string("tlsSecretName", { fallback: "api-tls-cert", pattern: DNS_LABEL, allowed: "a DNS label" }),
+        tlsSecretName: f.get("tlsSecretName", named(K8S_DNS_LABEL), "api-tls-cert"),
     };
     f.done();
+    const certificateRegion = ingress.certificateArn?.split(":")[3];
+    if (region !== undefined && certificateRegion !== undefined && certificateRegion !== region) {
+        c.fail("ingress.certificateArn", `the certificate is in ${certificateRegion}, but the load balancer runs in aws:region ${region}; allowed: an ACM certificate in ${region}`);
+    }
     return complete<IngressConfig>(ingress, ["certificateArn"]);
 }
 
@@ -203,19 +228,10 @@ export function parseRelease(c: Checker, value: unknown): ReleaseConfig | undefi
     const f = c.fields("release", value);
     if (!f) return undefined;
     const release = {
-        version: f.string("version", { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, allowed: "a release version such as 1.2.3" }),
+        version: f.get("version", releaseVersion),
         scheduledAt: f.optional("scheduledAt", scheduledTime),
         hotfix: f.boolean("hotfix", false),
     };
     f.done();
     return complete<ReleaseConfig>(release, ["scheduledAt"]);
-}
-
-function scheduledTime(c: Checker, key: string, value: unknown): string | undefined {
-    const s = c.string(key, value, {
-        pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
-        allowed: "an ISO 8601 time with offset such as 2026-11-26T14:30:00-05:00",
-    });
-    if (s !== undefined && Number.isNaN(Date.parse(s))) return c.fail(key, `${JSON.stringify(s)} is not a real date and time`);
-    return s;
 }

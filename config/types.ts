@@ -88,6 +88,8 @@ export interface ReleaseConfig {
 export interface StackConfig {
     project: string;
     stack: string;
+    /** `aws:region`: the zones and the ACM certificate are in it. */
+    region: string;
     environment: Environment;
     owner: string;
     availabilityZones: string[];

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { PROJECT } from "../config";
+import { yamlErrorMessage } from "./yamlErrors";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -42,7 +43,7 @@ export function readStackConfig(stack: string, file = path.join(ROOT, `Pulumi.${
     try {
         doc = yaml.load(fs.readFileSync(file, "utf8"));
     } catch (e) {
-        throw new Error(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`${file} is not valid YAML: ${yamlErrorMessage(e)}`);
     }
     const configSection = doc && typeof doc === "object" ? (doc as Record<string, unknown>).config : undefined;
     if (configSection === undefined || configSection === null || typeof configSection !== "object" || Array.isArray(configSection)) {
