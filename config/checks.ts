@@ -131,25 +131,6 @@ export function releaseVersion(c: Checker, key: string, value: unknown): string 
     return s;
 }
 
-/** Splits `registry/repo:tag@sha256:…` into its parts. */
-export function splitImage(image: string): { repository: string; tag?: string; digest?: string } {
-    let rest = image;
-    let digest: string | undefined;
-    const at = rest.indexOf("@");
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-    }
-    const slash = rest.lastIndexOf("/");
-    const colon = rest.lastIndexOf(":");
-    let tag: string | undefined;
-    if (colon > slash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-    }
-    return { repository: rest, tag, digest };
-}
-
 /** A name by a naming rule, as a `Check`. */
 export function named(rule: NameRule): Check<string> {
     return (c, key, value) => {

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { parseStackConfig, StackConfigError, splitImage } from "../config";
+import { parseStackConfig, StackConfigError } from "../config";
+import { parseImageReference } from "../naming";
 import { configValue, readStackConfig, runProgram, ProgramError, secretPlaceholder, StackConfigSource, withOverrides, withSecrets } from "./harness";
 
 const prod = readStackConfig("prod");
@@ -224,9 +225,11 @@ describe("stack config", () => {
 
     describe("image references", () => {
         it("splits registry ports, tags and digests", () => {
-            assert.deepEqual(splitImage("registry:5000/team/app:1.2.3"), { repository: "registry:5000/team/app", tag: "1.2.3", digest: undefined });
-            assert.deepEqual(splitImage("registry:5000/team/app"), { repository: "registry:5000/team/app", tag: undefined, digest: undefined });
-            assert.equal(splitImage("app@sha256:abc").digest, "sha256:abc");
+            assert.deepEqual(parseImageReference("registry:5000/team/app:1.2.3"), { repository: "registry:5000/team/app", domain: "registry:5000", tag: "1.2.3" });
+            assert.deepEqual(parseImageReference("registry:5000/team/app"), { repository: "registry:5000/team/app", domain: "registry:5000" });
+            const digest = `sha256:${"ab".repeat(32)}`;
+            assert.equal((parseImageReference(`app@${digest}`) as { digest: string }).digest, digest);
+            assert.match(parseImageReference("app@sha256:abc") as string, /64 lowercase hex characters, got 3/);
         });
     });
 });
