@@ -2,7 +2,7 @@
 // rule of the place it lands. A configured value can be fine on its own and still produce a name its
 // target refuses (an identifier whose replica's identifier passes 63 characters, a release that
 // becomes a snapshot identifier with `--`); each such name is reported against its key.
-import { alertRulesName, deploymentName, migrationJobName, previewServiceName, smokeJobName, snapshotIdentifier, versionLabel } from "../conventions";
+import { alertRulesName, colorServiceName, deploymentName, migrationJobName, previewServiceName, smokeJobName, snapshotIdentifier, versionLabel } from "../conventions";
 import {
     finalSnapshotIdentifier,
     imageRef,
@@ -85,6 +85,7 @@ function serviceNames(s: ServiceConfig): DerivedName[] {
         const versionKey = `${key}.${color}.version`;
         names.push(
             { key, what: `the ${color} Deployment's name`, name: deploymentName(s.name, color), rule: K8S_DNS_LABEL },
+            { key, what: `the ${color} Service's name`, name: colorServiceName(s.name, color), rule: K8S_SERVICE_NAME },
             { key: versionKey, what: "the version label", name: versionLabel(version), rule: K8S_LABEL_VALUE },
             { key: versionKey, what: "the smoke-test Job's name", name: smokeJobName(s.name, color, version), rule: K8S_DNS_LABEL },
             { key: versionKey, what: "the image reference", name: imageRef(s.image, version), rule: IMAGE_REFERENCE },
