@@ -107,8 +107,9 @@ describe("GitHub workflows", function () {
             const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
             const called = [...new Set(workflowsAndActions().flatMap(npmScriptsCalled))];
             assert.ok(called.includes("plan") && called.includes("test") && called.includes("release"), `found: ${called.join(", ")}`);
-            // `release` is being written alongside these workflows; until it is in package.json it may be missing.
-            const landingSoon = ["release"];
+            // The release command is being written alongside these workflows: until tools/release.ts
+            // exists its script may be missing; from then on it must be in package.json like the rest.
+            const landingSoon = fs.existsSync(path.join(ROOT, "tools", "release.ts")) ? [] : ["release"];
             assert.deepEqual(called.filter((s) => !scripts.includes(s) && !landingSoon.includes(s)), []);
         });
         it("finds the scripts in `npm run <flags> name` and `npm test`", () => {
