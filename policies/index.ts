@@ -1,8 +1,11 @@
 // The release-platform policy pack: assembles the policies; each module documents its rules.
 import { PolicyPack } from "@pulumi/policy";
+import { convertPropertiesOnce } from "./convertOnce";
 import { awsPolicies } from "./aws";
 import { kubernetesPolicies } from "./kubernetes";
 import { releasePolicies } from "./release";
+
+convertPropertiesOnce();
 
 new PolicyPack("release-platform", {
     policies: [...kubernetesPolicies, ...awsPolicies, ...releasePolicies],

@@ -20,6 +20,7 @@ import {
     list,
     namespaceKey,
     objectName,
+    once,
     peek,
     podLabelsOf,
     podSpecOf,
@@ -353,11 +354,19 @@ export interface Workload {
     podLabels: Record<string, string>;
 }
 
+const workloadsOfGraph = new WeakMap<Graph, Workload[]>();
+
+/** The graph's Deployments, read once per graph: policies look them up for every Service. */
 export function deploymentsOf(graph: Graph): Workload[] {
-    return graph.ofType(K8S.deployment).map((resource) => {
-        const podLabels = peek(() => ({ ...podLabelsOf(K8S.deployment, resource.props) }));
-        return { resource, namespace: namespaceKey(resource), podLabels: isKnown(podLabels) ? podLabels : {} };
-    });
+    let workloads = workloadsOfGraph.get(graph);
+    if (!workloads) {
+        workloads = graph.ofType(K8S.deployment).map((resource) => {
+            const podLabels = peek(() => ({ ...podLabelsOf(K8S.deployment, resource.props) }));
+            return { resource, namespace: namespaceKey(resource), podLabels: isKnown(podLabels) ? podLabels : {} };
+        });
+        workloadsOfGraph.set(graph, workloads);
+    }
+    return [...workloads];
 }
 
 export function liveServicesOf(graph: Graph): PolicyResource[] {
@@ -411,10 +420,11 @@ export const livePodDisruptionBudget = stackPolicy({
     name: "k8s-live-pdb",
     description: "Every live Deployment has a PodDisruptionBudget that covers its pods and still allows at least one eviction (so node drains proceed).",
     check: ({ graph, report }) => {
-        const pdbs = graph.ofType(K8S.pdb);
+        // Each budget's namespace and selector are read once, not once per Deployment.
+        const pdbs = graph.ofType(K8S.pdb).map((pdb) => ({ pdb, namespace: namespaceKey(pdb), matchLabels: once(() => pdb.props.spec?.selector?.matchLabels) }));
         for (const { deployment } of liveColorDeployments(graph)) {
             const name = objectName(deployment.resource);
-            const matching = pdbs.filter((p) => namespaceKey(p) === deployment.namespace && selects(p.props.spec?.selector?.matchLabels, deployment.podLabels));
+            const matching = pdbs.filter((p) => p.namespace === deployment.namespace && selects(p.matchLabels(), deployment.podLabels)).map((p) => p.pdb);
             if (matching.length === 0) {
                 report(`live Deployment ${name} has no PodDisruptionBudget; add one selecting its pods with maxUnavailable: 1`, deployment.resource.urn);
                 continue;

@@ -3,7 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { ANNOTATIONS, MAINTENANCE_NAME } from "../conventions";
 import { AWS } from "./aws";
 import { liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
-import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
+import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, groupBy, hasRole, once, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
 
 const MAINTENANCE = MAINTENANCE_NAME;
 
@@ -74,12 +74,12 @@ export const liveServiceSmokeTested = stackPolicy({
     description: "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
     check: ({ graph, report }) => {
         const smokeTests = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+        // Indexed by app and color once, not searched per live Service.
+        const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props).app, labelsOf(j.props).color])));
         for (const service of liveServicesOf(graph)) {
             const selector = selectorOf(service);
             if (isMaintenance(selector)) continue;
-            const candidates = smokeTests.filter(
-                (j) => labelsOf(j.props).app === selector.app && labelsOf(j.props).color === selector.color && namespaceKey(j) === namespaceKey(service),
-            );
+            const candidates = (byAppAndColor().get(JSON.stringify([selector.app, selector.color])) ?? []).filter((j) => namespaceKey(j) === namespaceKey(service));
             const name = objectName(service);
             if (candidates.length === 0) {
                 report(`no smoke-test Job for ${selector.app}/${selector.color}; add one and make live Service ${name} dependsOn it`, service.urn);
@@ -100,9 +100,12 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
     configSchema: { properties: { ruleSuffix: { type: "string", default: "-alerts" } } },
     check: ({ graph, config, report }) => {
         const rules = graph.ofType(K8S.prometheusRule);
+        // Names and app labels collected once, not searched per live Service.
+        const ruleNames = new Set(rules.map((r) => objectName(r)));
+        const ruleApps = once(() => new Set(rules.map((r) => labelsOf(r.props).app)));
         for (const service of liveServicesOf(graph)) {
             const name = objectName(service);
-            if (!rules.some((r) => objectName(r) === `${name}${config.ruleSuffix}` || labelsOf(r.props).app === name)) {
+            if (!ruleNames.has(`${name}${config.ruleSuffix}`) && !ruleApps().has(name)) {
                 report(`live Service ${name} has no alert rules; add PrometheusRule ${name}${config.ruleSuffix} labeled app=${name}`, service.urn);
             }
         }

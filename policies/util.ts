@@ -4,6 +4,7 @@ import {
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
+    ResourceValidation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -49,16 +50,15 @@ export function resourcePolicy<C extends object = Record<string, never>>(
 ): ResourceValidationPolicy {
     const types = meta.types;
     const applies = typeof types === "function" ? types : (t: string) => !types || types.includes(t);
-    return {
-        name: meta.name,
-        description: meta.description,
-        configSchema: meta.configSchema,
-        validateResource: (args, report) => {
-            if (!applies(args.type)) return;
-            const config = configOf<C>(args);
-            meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
-        },
+    const validateResource: ResourceValidation = (args, report) => {
+        if (!applies(args.type)) return;
+        const config = configOf<C>(args);
+        meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
     };
+    // A policy of one type is marked the way validateResourceOfType marks it, so the analyzer skips
+    // other types before it converts their properties.
+    if (Array.isArray(types) && types.length === 1) Object.assign(validateResource, { __pulumiType: types[0] });
+    return { name: meta.name, description: meta.description, configSchema: meta.configSchema, validateResource };
 }
 
 export interface StackCheck<C> {
@@ -208,20 +208,37 @@ export function replicasOf(props: Props): Maybe<number> {
 
 // ---- Stack graph --------------------------------------------------------------------------------
 
-/** Lookups and transitive dependencies over the resources of a stack validation. */
+/**
+ * Lookups and transitive dependencies over the resources of a stack validation. Indexes are built
+ * on first use and live as long as the graph (one stack validation), so a policy that looks
+ * something up per resource stays linear in the number of resources.
+ */
 export class Graph {
+    private byType?: Map<string, PolicyResource[]>;
+    private children?: Map<PolicyResource, PolicyResource[]>;
+    private readonly dependencies = new Map<PolicyResource, ReadonlySet<PolicyResource>>();
+
     constructor(readonly resources: PolicyResource[]) {}
 
     ofType(...types: string[]): PolicyResource[] {
-        return this.resources.filter((r) => types.includes(r.type));
+        const index = (this.byType ??= groupBy(this.resources, (r) => r.type));
+        if (types.length === 1) return [...(index.get(types[0]) ?? [])];
+        const wanted = new Set(types);
+        return this.resources.filter((r) => wanted.has(r.type));
     }
 
     childrenOf(r: PolicyResource): PolicyResource[] {
-        return this.resources.filter((x) => x.parent === r);
+        const index = (this.children ??= groupBy(
+            this.resources.filter((x) => x.parent),
+            (x) => x.parent!,
+        ));
+        return [...(index.get(r) ?? [])];
     }
 
     /** Everything `from` depends on, directly or transitively; a dependency on a component includes its children. */
-    dependenciesOf(from: PolicyResource): Set<PolicyResource> {
+    dependenciesOf(from: PolicyResource): ReadonlySet<PolicyResource> {
+        const known = this.dependencies.get(from);
+        if (known) return known;
         const seen = new Set<PolicyResource>();
         const pending = [...from.dependencies, ...Object.values(from.propertyDependencies).flat()];
         while (pending.length) {
@@ -230,6 +247,7 @@ export class Graph {
             seen.add(r);
             pending.push(...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...this.childrenOf(r));
         }
+        this.dependencies.set(from, seen);
         return seen;
     }
 
@@ -249,6 +267,23 @@ export class Graph {
             return isKnown(own) && own !== undefined && own === id;
         });
     }
+}
+
+/** `read`'s value, computed on the first call (a throw is not remembered: it aborts the policy). */
+export function once<T>(read: () => T): () => T {
+    let value: { v: T } | undefined;
+    return () => (value ??= { v: read() }).v;
+}
+
+export function groupBy<K, T>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+    const groups = new Map<K, T[]>();
+    for (const item of items) {
+        const k = key(item);
+        const group = groups.get(k);
+        if (group) group.push(item);
+        else groups.set(k, [item]);
+    }
+    return groups;
 }
 
 // ---- Messages -----------------------------------------------------------------------------------
