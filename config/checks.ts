@@ -9,6 +9,15 @@ export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 const VERSION_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** How long the previous color stays runnable after a promote: 15 minutes of monitoring in staging, 24 hours in prod. */
+export const DEFAULT_ROLLBACK_WINDOW = { staging: "15m", prod: "24h" } as const;
+export const ROLLBACK_WINDOW_PATTERN = /^([1-9]\d{0,3})(m|h|d)$/;
+
+/** A duration in minutes, hours or days (`15m`, `24h`, `2d`). */
+export function rollbackWindow(c: Checker, key: string, value: unknown): string | undefined {
+    return c.string(key, value, { pattern: ROLLBACK_WINDOW_PATTERN, allowed: "a duration in minutes, hours or days such as 15m, 24h or 2d" });
+}
+
 /** A string check with a pattern, as a `Check`. */
 export function matching(rule: StringRule): Check<string> {
     return (c, key, value) => c.string(key, value, rule);

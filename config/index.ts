@@ -5,7 +5,7 @@ import { parseStackConfig, REGION_KEY } from "./parse";
 import { PROJECT, StackConfig } from "./types";
 
 export * from "./types";
-export { isCidr } from "./checks";
+export { DEFAULT_ROLLBACK_WINDOW, isCidr, ROLLBACK_WINDOW_PATTERN } from "./checks";
 export { keysRead, parseStackConfig, TOP_LEVEL_KEYS } from "./parse";
 
 /** The stack config of the running Pulumi program. */

@@ -4,7 +4,7 @@
 // registered.
 import { MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES } from "../thresholds";
 import { K8S_DNS_LABEL } from "../naming";
-import { AWS_REGION, AZ_NAME, named, networkCidr, pinnedImage } from "./checks";
+import { AWS_REGION, AZ_NAME, DEFAULT_ROLLBACK_WINDOW, named, networkCidr, pinnedImage, rollbackWindow } from "./checks";
 import { checkDerivedNames } from "./derived";
 import { Checker, closest, complete, Fields, Read } from "./reader";
 import { parseCluster, parseDatabase, parseIngress, parseMigrations, parseRelease, parseServices } from "./sections";
@@ -53,6 +53,7 @@ function readStackConfig(c: Checker, raw: Record<string, string>, stack: string,
         services: parseServices(c, f.value("services")),
         ingress: parseIngress(c, f.value("ingress"), region),
         release: parseRelease(c, f.value("release")),
+        rollbackWindow: rollbackWindowOf(c, f, environment),
         maintenance: f.boolean("maintenance", false),
         smokeTestImage: f.get("smokeTestImage", pinnedImage, "curlimages/curl:8.11.1"),
         maintenanceImage: f.get("maintenanceImage", pinnedImage, "nginxinc/nginx-unprivileged:1.27.3-alpine"),
@@ -144,6 +145,13 @@ function namespace(c: Checker, f: Fields): string | undefined {
         c.fail("namespace", `${JSON.stringify(name)} is reserved; workloads run in their own namespace`);
     }
     return name;
+}
+
+function rollbackWindowOf(c: Checker, f: Fields, environment: Environment | undefined): string | undefined {
+    const value = f.value("rollbackWindow");
+    // Pulumi.yaml's default "" means the environment's default.
+    if (value === undefined || value === "") return environment ? DEFAULT_ROLLBACK_WINDOW[environment] : undefined;
+    return rollbackWindow(c, f.key("rollbackWindow"), value);
 }
 
 /** Whether `redisUrl` is set; it holds credentials, so it must be a secret and is never echoed. */

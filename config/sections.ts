@@ -139,10 +139,11 @@ function parseService(c: Checker, name: string, value: unknown): ServiceConfig |
         blue: parseColor(c, key, "blue", f.value("blue")),
         green: parseColor(c, key, "green", f.value("green")),
         autoscaling: parseAutoscaling(c, `${key}.autoscaling`, f.value("autoscaling")),
+        promotedAt: f.optional("promotedAt", scheduledTime),
     };
     f.done();
     checkLiveColorRuns(c, key, service);
-    return complete<ServiceConfig>(service);
+    return complete<ServiceConfig>(service, ["promotedAt"]);
 }
 
 /** The live Service must route to pods: the live color runs, and at least autoscaling's minimum. */

@@ -31,6 +31,8 @@ export interface ServiceConfig {
     blue: ColorConfig;
     green: ColorConfig;
     autoscaling: AutoscalingConfig;
+    /** When the live color last changed (a promote or a rollback), ISO 8601 with offset; the rollback window runs from it. */
+    promotedAt?: string;
 }
 
 export interface ClusterConfig {
@@ -101,6 +103,8 @@ export interface StackConfig {
     services: ServiceConfig[];
     ingress: IngressConfig;
     release: ReleaseConfig;
+    /** How long the previous color stays runnable after a promote (`15m`, `24h`, `2d`) before it may be scaled to 0. */
+    rollbackWindow: string;
     maintenance: boolean;
     smokeTestImage: string;
     maintenanceImage: string;
