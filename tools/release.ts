@@ -35,6 +35,12 @@ const USAGE =
 
 export const EXIT_REFUSED = EXIT_MANDATORY_VIOLATIONS;
 
+/** The flags every command accepts; a new command's own flags are added here. */
+export const FLAGS = {
+    values: ["stack", "service", "config", "version", "migration-image", "to", "color", "policy-config", "policy-pack", "program"],
+    booleans: ["all", "hotfix", "write", "apply"],
+};
+
 export interface ReleaseOptions {
     command: string;
     stack: string;
@@ -56,14 +62,12 @@ export interface ReleaseOptions {
     progress: (message: string) => void;
     /** Another program module than index.ts (test fixtures). */
     program?: string;
+    /** Every flag as given, for commands with flags of their own. */
+    flags: Record<string, string | true>;
 }
 
 export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptions> = {}): ReleaseOptions {
-    const args = parseArgs(
-        argv,
-        { values: ["stack", "service", "config", "version", "migration-image", "to", "color", "policy-config", "policy-pack", "program"], booleans: ["all", "hotfix", "write", "apply"] },
-        USAGE,
-    );
+    const args = parseArgs(argv, FLAGS, USAGE);
     const [command, ...rest] = args.positional;
     if (!command) throw new InputError(`which command?\n${USAGE}`);
     if (!COMMANDS[command]) throw new InputError(`unknown command ${command} (commands: ${Object.keys(COMMANDS).join(", ")})\n${USAGE}`);
@@ -93,6 +97,7 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
         now: () => new Date(),
         progress: (m) => process.stderr.write(`${m}\n`),
         ...(stringFlag(args, "program") ? { program: path.resolve(stringFlag(args, "program")!) } : {}),
+        flags: args.flags,
         ...overrides,
     };
 }
