@@ -14,8 +14,6 @@
 // unchanged; the resource it comes from shows its own change.
 import { SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
 
-export const STACK_TYPE = "pulumi:pulumi:Stack";
-
 /** What the diff needs of a resource, from a program run or a stack export. */
 export interface DiffResource {
     urn: string;

@@ -5,14 +5,14 @@
 //   switched services' live and preview Services; those Services are its update targets.
 // - No step may replace or delete a database, a snapshot or a Deployment.
 import type { OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
-import { ROLE_LABEL } from "../components/blueGreenService";
+import { LABELS, ROLE_LABEL, ROLES } from "../conventions";
 import { allChanges, PlanDiff } from "../offline/planDiff";
 
 /** Replacing or deleting one of these loses data or drops serving pods. */
 export const STATEFUL_TYPES = ["aws:rds/instance:Instance", "aws:rds/snapshot:Snapshot", "kubernetes:apps/v1:Deployment"] as const;
 
 const SERVICE_TYPE = "kubernetes:core/v1:Service";
-const SWITCHED_ROLES = ["live", "preview"];
+const SWITCHED_ROLES: string[] = [ROLES.live, ROLES.preview];
 const SELECTOR_PATH = "spec.selector";
 const DESTRUCTIVE_OPS: OpType[] = ["delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced"];
 
@@ -37,7 +37,7 @@ export function switchChanges(resources: ProgramResource[], services: string[]):
         .filter((r) => r.type === SERVICE_TYPE)
         .filter((r) => {
             const labels = r.inputs?.metadata?.labels ?? {};
-            return services.includes(labels.app) && SWITCHED_ROLES.includes(labels[ROLE_LABEL]);
+            return services.includes(labels[LABELS.app]) && SWITCHED_ROLES.includes(labels[ROLE_LABEL]);
         })
         .map((r) => r.urn);
     return { targets, paths: [SELECTOR_PATH], ops: ["same", "update"] };

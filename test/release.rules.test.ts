@@ -8,6 +8,7 @@ import { planStep, ReleaseState, serviceStatus } from "../release/rules";
 import { checkDiff, checkEngineSteps, switchChanges } from "../release/allowedChanges";
 import { diffResources } from "../offline/planDiff";
 import { ROOT } from "./harness";
+import { ROLE_LABEL } from "../conventions";
 
 const prodWindow = changeWindowOf(path.join(ROOT, "policies", "config", "prod.json"));
 const stagingWindow = changeWindowOf(path.join(ROOT, "policies", "config", "staging.json"));
@@ -107,7 +108,7 @@ describe("what a switch may change", () => {
         urn: `urn:pulumi:prod::release-platform::kubernetes:core/v1:Service::${name}`,
         type: "kubernetes:core/v1:Service",
         custom: true,
-        inputs: { metadata: { name, labels: { app, "release-platform/role": role } }, spec: { selector: { app, color }, ports: [{ port: 3000 }] } },
+        inputs: { metadata: { name, labels: { app, [ROLE_LABEL]: role } }, spec: { selector: { app, color }, ports: [{ port: 3000 }] } },
     });
     const deployment = (replicas: number) => ({
         urn: "urn:pulumi:prod::release-platform::kubernetes:apps/v1:Deployment::auth-service-blue",
