@@ -7,7 +7,9 @@ import { changeWindowOf, isoInZone, isOpen, nextOpening } from "../release/chang
 import { planStep, ReleaseState, serviceStatus } from "../release/rules";
 import { checkDiff, checkEngineSteps, switchChanges } from "../release/allowedChanges";
 import { diffResources } from "../offline/planDiff";
-import { ROOT } from "./harness";
+import { readStackConfig, ROOT } from "./harness";
+import { parseStackConfig } from "../config";
+import { releaseStepNotes } from "../release/state";
 import { ROLE_LABEL } from "../conventions";
 
 const prodWindow = changeWindowOf(path.join(ROOT, "policies", "config", "prod.json"));
@@ -100,6 +102,18 @@ describe("release rules", () => {
                 ["finish", "finish-after-promote"],
             ],
         );
+    });
+});
+
+describe("release notes of the offline plan", () => {
+    it("name per service the live color and the steps the rules allow now", () => {
+        const source = readStackConfig("staging");
+        const notes = releaseStepNotes(parseStackConfig(source.config, "staging"), stagingWindow, new Date("2026-11-30T15:05:00Z"));
+        assert.deepEqual(notes, [
+            "Release: auth-service runs 1.2.3 live on green; steps allowed now: deploy, rollback (npm run release -- status --stack staging says why).",
+            "Release: user-service runs 1.2.3 live on green; steps allowed now: deploy (npm run release -- status --stack staging says why).",
+            "Release: org-service runs 1.2.2 live on blue; steps allowed now: deploy, promote (npm run release -- status --stack staging says why).",
+        ]);
     });
 });
 

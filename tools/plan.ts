@@ -11,7 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ProgramRun } from "../offline/program";
 import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offline/stackConfig";
-import { StackConfigError } from "../config";
+import { parseStackConfig, StackConfigError } from "../config";
+import { changeWindowOf } from "../release/changeWindow";
+import { releaseStepNotes } from "../release/state";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
 import { checkWith } from "../offline/policyCheck";
@@ -146,6 +148,9 @@ function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
         (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder (${JSON.stringify(secretPlaceholder(key))}).`,
     );
     if (opts.outFile) notes.push(`Wrote the evaluated stack (pulumi stack export format, secrets redacted) to ${opts.outFile}.`);
+    // The program accepted this config, so it parses.
+    const config = parseStackConfig(source.config, opts.stack, relative(source.file), source.secretKeys);
+    notes.push(...releaseStepNotes(config, changeWindowOf(opts.policyConfigFile), new Date()));
     return notes;
 }
 
