@@ -85,6 +85,27 @@ describe("release rules", () => {
         assert.ok(nextWeek.edits.some((e) => e.path.join(".") === "release-platform:release.scheduledAt"));
     });
 
+    it("rollback --to deploys a version no color runs to the idle color and switches to it, outside the window as a hotfix", () => {
+        const finished = state({ services: [{ ...state().services[0], live: "green", blue: { version: "1.2.2", replicas: 0 } }] });
+        const plain = planStep(finished, { step: "rollback", services: ["auth-service"], now: outside, window: prodWindow });
+        assert.deepEqual(plain.refusals.map((r) => r.rule), ["rollback-previous-color-running"]);
+        const to = planStep(finished, { step: "rollback", services: ["auth-service"], now: outside, window: prodWindow, version: "1.2.1" });
+        assert.deepEqual(to.refusals, []);
+        assert.deepEqual(to.switched, ["auth-service"]);
+        assert.deepEqual(
+            to.edits.map((e) => [e.path.slice(1).join("."), "value" in e ? e.value : e.append]),
+            [
+                ["auth-service.blue.version", "1.2.1"],
+                ["auth-service.blue.replicas", 5],
+                ["auth-service.live", "blue"],
+                ["auth-service.promotedAt", "2026-11-05T13:30:00-05:00"],
+                ["version", "1.2.1"],
+                ["hotfix", true],
+                ["scheduledAt", "2026-11-05T13:30:00-05:00"],
+            ],
+        );
+    });
+
     it("staging has no enforced window and gets no scheduledAt", () => {
         const staging = state({ stack: "staging", release: { version: "1.2.3", hotfix: false } });
         const plan = planStep(staging, { step: "deploy", services: ["auth-service"], now: outside, window: stagingWindow, version: "1.2.4" });
