@@ -206,6 +206,9 @@ export const COMMANDS: Record<string, ReleaseCommand> = {
 export async function release(opts: ReleaseOptions): Promise<CommandResult> {
     // --apply without the Pulumi CLI fails before anything is read, planned or written.
     if (opts.apply) requireCli();
+    if (opts.apply && opts.configFile !== path.join(ROOT, `Pulumi.${opts.stack}.yaml`)) {
+        throw new InputError(`--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`);
+    }
     return COMMANDS[opts.command].run(loadContext(opts));
 }
 
@@ -331,7 +334,7 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
     try {
         const result = await applyStep({
             stack: opts.stack,
-            workDir: path.dirname(opts.configFile),
+            workDir: ROOT,
             policyPackDir: opts.packDir,
             policyConfigFile: opts.policyConfigFile,
             allowed: outcome.allowed!,
