@@ -2,8 +2,7 @@
 // `release-change-window` policy: weekday, start, end, time zone); where that policy is mandatory,
 // deploy and promote run only while it is open, unless the release is a hotfix.
 import { changeWindow as changeWindowPolicy, wallClock } from "../policies/release";
-import { schemaDefaults } from "../policies/util";
-import { readPolicyConfigFile } from "../tools/policyConfig";
+import { readPolicyConfigFile } from "../offline/policyConfig";
 
 export const CHANGE_WINDOW_POLICY = changeWindowPolicy.name;
 
@@ -21,8 +20,14 @@ export function changeWindowOf(policyConfigFile: string): ChangeWindow {
     const given = readPolicyConfigFile(policyConfigFile);
     const own = given[CHANGE_WINDOW_POLICY];
     const level = own?.enforcementLevel ?? given.all?.enforcementLevel ?? changeWindowPolicy.enforcementLevel ?? "advisory";
-    const settings = { ...schemaDefaults(changeWindowPolicy.configSchema), ...(own?.properties ?? {}) } as Record<string, string>;
+    const settings = { ...policyDefaults(), ...(own?.properties ?? {}) } as Record<string, string>;
     return { day: settings.day, start: settings.start, end: settings.end, timeZone: settings.timeZone, enforced: level === "mandatory" };
+}
+
+/** The policy's own defaults, from its config schema. */
+function policyDefaults(): Record<string, unknown> {
+    const properties = (changeWindowPolicy.configSchema?.properties ?? {}) as Record<string, { default?: unknown }>;
+    return Object.fromEntries(Object.entries(properties).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
 }
 
 export function describeWindow(w: ChangeWindow): string {

@@ -13,7 +13,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ProgramRun, StackConfigSource } from "../test/harness";
+import type { ProgramRun } from "../offline/program";
+import { readStackConfig, StackConfigSource } from "../offline/stackConfig";
 import { Color, COLORS, parseStackConfig, StackConfig, StackConfigError } from "../config";
 import { allChanges, diffResources, diffResourcesOfRun, PlanDiff, renderDiff } from "../offline/planDiff";
 import { AllowedChanges, anyChanges, checkDiff, switchChanges } from "../release/allowedChanges";
@@ -23,9 +24,9 @@ import { ConfigEdit, describeDuration, pendingMigrations, planStep, PROJECT_PREF
 import { releaseStateOf } from "../release/state";
 import { applyEdits, readStackFile, StackFile, StackFileError } from "../release/stackFile";
 import { CommandResult, EXIT_CHECK_FAILED, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, EXIT_UNUSABLE_INPUT, InputError, parseArgs, runCli, stringFlag } from "./cli";
-import { checkWith, CheckResult } from "./policyCheck";
+import { checkWith, CheckResult } from "../offline/policyCheck";
 import { countByLevel } from "./report";
-import { analysisForRun } from "./stackExport";
+import { analysisForRun } from "../offline/stackExport";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "release-platform";
@@ -120,7 +121,7 @@ export function loadContext(opts: ReleaseOptions): ReleaseContext {
     }
     if (!fs.existsSync(opts.policyConfigFile)) throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
     const file = wrapInput(() => readStackFile(opts.configFile));
-    const source = wrapInput(() => harness().readStackConfig(opts.stack, opts.configFile));
+    const source = wrapInput(() => readStackConfig(opts.stack, opts.configFile));
     const config = parseConfig(source, opts.stack, opts.configFile);
     return { opts, file, config, state: releaseStateOf(config), window: changeWindowOf(opts.policyConfigFile), now: opts.now() };
 }
@@ -142,10 +143,10 @@ function wrapInput<T>(read: () => T): T {
     }
 }
 
-/** The harness (and with it the Pulumi SDK) is loaded when first needed. */
-function harness(): typeof import("../test/harness") {
+/** The offline runner (and with it the Pulumi SDK) is loaded when first needed. */
+function runner(): typeof import("../offline/program") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("../test/harness");
+    return require("../offline/program");
 }
 
 function selectedServices(ctx: ReleaseContext): string[] {
@@ -272,7 +273,7 @@ function editedConfig(ctx: ReleaseContext, text: string): { file: string; source
     const file = path.join(tmp, path.basename(ctx.opts.configFile));
     try {
         fs.writeFileSync(file, text);
-        const source = { ...wrapInput(() => harness().readStackConfig(ctx.opts.stack, file)), file: ctx.opts.configFile };
+        const source = { ...wrapInput(() => readStackConfig(ctx.opts.stack, file)), file: ctx.opts.configFile };
         // The edited file must be as valid as the original (e.g. a version the program accepts).
         parseConfig(source, ctx.opts.stack, ctx.opts.configFile);
         return { file: ctx.opts.configFile, source };
@@ -291,7 +292,7 @@ async function evaluateOnce(ctx: ReleaseContext, source: StackConfigSource, labe
     const cached = evaluated.get(key);
     if (cached) return cached;
     ctx.opts.progress(`evaluating the program offline (${label})…`);
-    const h = harness();
+    const h = runner();
     try {
         const run = await h.runProgram({ stack: ctx.opts.stack, source, preview: true, ...(ctx.opts.program ? { program: ctx.opts.program } : {}) });
         evaluated.set(key, run);
@@ -303,7 +304,7 @@ async function evaluateOnce(ctx: ReleaseContext, source: StackConfigSource, labe
 }
 
 async function planAndCheck(ctx: ReleaseContext, outcome: StepOutcome, edited: { source: StackConfigSource }): Promise<void> {
-    const beforeSource = harness().readStackConfig(ctx.opts.stack, ctx.opts.configFile);
+    const beforeSource = readStackConfig(ctx.opts.stack, ctx.opts.configFile);
     const { prepared, check } = await checkWith(
         ctx.opts.packDir,
         ctx.opts.policyConfigFile,
