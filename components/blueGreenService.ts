@@ -49,11 +49,15 @@ export interface ReleaseMigration {
 }
 
 export interface BlueGreenServiceArgs {
+    /** The service from stack config: image, port, the live color, each color's version and replicas, autoscaling. */
     service: ServiceConfig;
+    /** `staging` or `prod`. */
     environment: Environment;
+    /** The app namespace every object of the service is created in. */
     namespace: pulumi.Input<string>;
     /** The app Secret with `DATABASE_URL`, `JWT_SECRET` and, when configured, `REDIS_URL`. */
     secretName: pulumi.Input<string>;
+    /** Whether the app Secret has `REDIS_URL`, so the containers get it as an environment variable. */
     hasRedisUrl: boolean;
     /** curl image (pinned) for the smoke tests. */
     smokeTestImage: string;
@@ -69,6 +73,7 @@ export interface BlueGreenServiceArgs {
     databaseInstance: pulumi.Input<string>;
     /** The kube-prometheus-stack release, which installs the PrometheusRule CRD. */
     monitoringStack: pulumi.Resource;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 
@@ -215,7 +220,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         };
     }
 
-    /** Runbook 000 appendix A; secrets only by reference to the app Secret. */
+    /** NODE_ENV=production, LOG_LEVEL=info and PORT; secrets only by reference to the app Secret. */
     private appEnv(): k8s.types.input.core.v1.EnvVar[] {
         const secretKeys = ["DATABASE_URL", "JWT_SECRET", ...(this.args.hasRedisUrl ? ["REDIS_URL"] : [])];
         return [
@@ -240,7 +245,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
     }
 
     /**
-     * Every color that could serve (config.ts only lets a color with at least
+     * Every color that could serve (the stack config only lets a color with at least
      * autoscaling.minReplicas go live) autoscales from its configured replicas, so a switch needs
      * no autoscaler change and the HPA never undercuts the Deployment's replicas.
      */
@@ -376,7 +381,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         }
         const live = this.config.live;
         const smokeTest = this.smokeTests[live];
-        if (!smokeTest) throw new Error(`${this.serviceName}: the live color ${live} runs no replicas (config.ts rejects this)`);
+        if (!smokeTest) throw new Error(`${this.serviceName}: the live color ${live} runs no replicas (the stack config check rejects this)`);
         return this.service(this.serviceName, "live", "NodePort", colorSelector(this.serviceName, live), [this.deployments[live], smokeTest]);
     }
 }

@@ -1,5 +1,5 @@
 // The database migration of one release, as a Kubernetes Job that runs only after the
-// release's pre-migration snapshot exists (runbook 001, step 3).
+// release's pre-migration snapshot exists: no migration runs without a backup taken just before it.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -8,14 +8,17 @@ import { ANNOTATIONS, LABELS, migrationJobName, platformLabels, ROLE_LABEL, ROLE
 import { APP_RESOURCES, containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
 export interface MigrationJobArgs {
+    /** The release whose migration this is, with the image and command that run it. */
     migration: MigrationConfig;
     /** Written to the `ANNOTATIONS.database` annotation (`release-platform/database`). */
     databaseIdentifier: pulumi.Input<string>;
     /** The release's pre-migration snapshot; the Job waits for it. */
     snapshot: aws.rds.Snapshot;
+    /** The app namespace (the Job reads the app Secret there). */
     namespace: pulumi.Input<string>;
     /** Secret holding `DATABASE_URL`. */
     secretName: pulumi.Input<string>;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 

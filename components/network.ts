@@ -5,10 +5,13 @@ import { Environment } from "../config";
 import { clusterSharedTag, eksClusterName, Tags, withName } from "./tags";
 
 export interface NetworkArgs {
+    /** `staging` or `prod`: names the VPC; prod defaults to a NAT gateway per zone and 365 days of flow logs (else 90). */
     environment: Environment;
+    /** Zones to spread over: a public and a private subnet and a NAT gateway in each. */
     availabilityZones: string[];
-    /** VPC CIDR, /16 to /20 (validated in config.ts). */
+    /** VPC CIDR, /16 to /20 (validated with the stack config). */
     cidrBlock: string;
+    /** Tags of every AWS resource the component creates (a `Name` is added per resource). */
     tags: Tags;
     /** One NAT gateway per zone (survives a zone outage) or one shared; defaults to per zone in prod. */
     natGatewayPerZone?: boolean;
@@ -23,7 +26,7 @@ export interface SubnetPlan {
     privateCidr: string;
 }
 
-/** Up to 6 zones (config.ts): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
+/** Up to 6 zones (the stack config allows no more): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
 export function planSubnets(vpcCidr: string, zones: string[]): SubnetPlan[] {
     if (zones.length > 6) throw new Error(`at most 6 availability zones fit the subnet plan, got ${zones.length}`);
     return zones.map((zone, i) => ({

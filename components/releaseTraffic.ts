@@ -9,13 +9,19 @@ import { MAINTENANCE_PORT } from "./maintenancePage";
 import { READINESS_PATH } from "./podSpec";
 
 export interface ReleaseTrafficArgs {
+    /** `staging` or `prod`, recorded in the release manifest. */
     environment: Environment;
+    /** The app namespace of the Ingress, the NetworkPolicies and the manifest. */
     namespace: pulumi.Input<string>;
+    /** Public host and (optional) ACM certificate of the ALB, from stack config. */
     ingress: IngressConfig;
+    /** The release being made (version, schedule, hotfix), recorded in the manifest. */
     release: ReleaseConfig;
+    /** The blue/green services: a path per service on the Ingress and their NetworkPolicies. */
     services: BlueGreenService[];
     /** Whether maintenance mode is on; must agree with the services' live targets. */
     maintenance: boolean;
+    /** The database port the apps and migrations may reach in the VPC. */
     databasePort: pulumi.Input<number>;
     /** Whether the app Secret has `REDIS_URL`: the apps then reach Redis (their `/health` checks it). */
     hasRedisUrl: boolean;
@@ -23,6 +29,7 @@ export interface ReleaseTrafficArgs {
     vpcCidr: string;
     /** AWS tags for the load balancer the controller creates. */
     tags?: Record<string, string>;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 
@@ -141,7 +148,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: databasePort }] }],
         });
-        // The apps use REDIS_URL and their `/health` (which the smoke tests GET) checks Redis (runbook 001).
+        // The apps use REDIS_URL and their `/health` (which the smoke tests GET) checks Redis.
         if (hasRedisUrl) {
             this.networkPolicy("allow-redis-egress", {
                 podSelector: appPods,
