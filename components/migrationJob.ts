@@ -28,9 +28,13 @@ export const MIGRATION_DEADLINE_SECONDS = 1800;
  * image. The provider's default (10 minutes) would fail the update while the migration still runs.
  */
 export const MIGRATION_AWAIT_TIMEOUT = `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m`;
-// Long enough to read the logs after a failed release. If the Job is collected and the stack is
-// refreshed, the next update re-runs it; migrate:up is a no-op once applied.
-export const MIGRATION_TTL_SECONDS = 86400;
+// A release's migration runs once. The Job therefore has no ttlSecondsAfterFinished: the Kubernetes
+// provider's Read treats a 404 as "deleted" and drops the resource from the state, so once the TTL
+// controller had collected the Job, a `pulumi refresh` (or `up --refresh`) would forget it and the
+// next `up` would create it again. Kept, the finished Job (and its pod's logs) stays in the state and
+// in the cluster until its release leaves the config. `ignoreChanges: ["spec"]` keeps a later edit
+// of the release's image or command from replacing (re-running) a Job whose spec is immutable anyway.
+export const MIGRATION_IGNORED_CHANGES = ["spec"];
 const RUN_AS = 10001;
 
 export class MigrationJob extends pulumi.ComponentResource {
@@ -61,7 +65,6 @@ export class MigrationJob extends pulumi.ComponentResource {
                 spec: {
                     backoffLimit: 0,
                     activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
-                    ttlSecondsAfterFinished: MIGRATION_TTL_SECONDS,
                     template: {
                         metadata: { labels },
                         spec: migrationPodSpec(args.migration, args.secretName),
@@ -72,6 +75,7 @@ export class MigrationJob extends pulumi.ComponentResource {
                 parent: this,
                 provider: args.provider,
                 dependsOn: [args.snapshot],
+                ignoreChanges: MIGRATION_IGNORED_CHANGES,
                 customTimeouts: { create: MIGRATION_AWAIT_TIMEOUT, update: MIGRATION_AWAIT_TIMEOUT },
             },
         );

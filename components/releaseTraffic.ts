@@ -100,7 +100,9 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
                 metadata: { name: INGRESS_NAME, namespace, labels: this.labels({ app: INGRESS_NAME }), annotations: this.albAnnotations() },
                 spec: {
                     ingressClassName: "alb",
-                    tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }],
+                    // The ALB terminates TLS with an ACM certificate (certificate-arn, or discovered by
+                    // these hosts when none is configured); it never reads a Secret, so none is named.
+                    tls: [{ hosts: [ingress.host] }],
                     rules: [
                         {
                             host: ingress.host,

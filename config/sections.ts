@@ -193,7 +193,6 @@ export function parseIngress(c: Checker, value: unknown): IngressConfig | undefi
             "certificateArn",
             matching({ pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed: "an ACM certificate ARN" }),
         ),
-        tlsSecretName: f.string("tlsSecretName", { fallback: "api-tls-cert", pattern: DNS_LABEL, allowed: "a DNS label" }),
     };
     f.done();
     return complete<IngressConfig>(ingress, ["certificateArn"]);
