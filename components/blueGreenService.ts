@@ -30,6 +30,7 @@ import {
 } from "../conventions";
 import { AlertRules } from "./alertRules";
 import { MaintenancePage } from "./maintenancePage";
+import { servicePodMonitor } from "./podMonitor";
 import {
     APP_RESOURCES,
     containerSecurityContext,
@@ -106,6 +107,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     readonly smokeTests: Partial<Record<Color, k8s.batch.v1.Job>> = {};
     readonly liveService: k8s.core.v1.Service;
     readonly previewService: k8s.core.v1.Service;
+    /** Makes Prometheus scrape both colors' pods. */
+    readonly podMonitor: k8s.apiextensions.CustomResource;
     /** Per color, whatever its replicas: selects exactly that color's pods; the smoke tests' target. */
     readonly colorServices: Record<Color, k8s.core.v1.Service>;
 
@@ -129,6 +132,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
             this.smokeTests[color] = this.smokeTest(color);
         }
         this.liveService = this.createLiveService();
+        this.podMonitor = servicePodMonitor(
+            { serviceName: this.serviceName, namespace: args.namespace, monitoringStack: args.monitoringStack, provider: args.provider },
+            { parent: this },
+        );
         new AlertRules(
             `${name}-alerts`,
             { serviceName: this.serviceName, namespace: args.namespace, monitoringStack: args.monitoringStack, provider: args.provider },

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { Environment, IngressConfig, ReleaseConfig } from "../config";
 import { LABELS, MAINTENANCE_SELECTOR, platformLabels, RELEASE_MANIFEST_NAME, ROLE_LABEL, ROLES, SMOKE_TEST_OF_LABEL } from "../conventions";
 import { BlueGreenService, LiveTarget } from "./blueGreenService";
+import { MONITORING_NAMESPACE } from "./eks/charts";
 import { MAINTENANCE_PORT } from "./maintenancePage";
 import { READINESS_PATH } from "./podSpec";
 
@@ -41,6 +42,12 @@ export const ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 export const REDIS_PORT = 6379;
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/** kube-prometheus-stack's Prometheus pods (the Operator labels them `app.kubernetes.io/name: prometheus`), which scrape the apps' `/metrics`. */
+export const PROMETHEUS_PODS: k8s.types.input.networking.v1.NetworkPolicyPeer = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
+    podSelector: { matchLabels: { [LABELS.name]: "prometheus" } },
+};
 
 export class ReleaseTraffic extends pulumi.ComponentResource {
     /** Service → live color, or `maintenance`. */
@@ -179,7 +186,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
         this.networkPolicy(`${s.serviceName}-allow-ingress`, {
             podSelector: { matchLabels: { [LABELS.app]: s.serviceName } },
             policyTypes: ["Ingress"],
-            ingress: [{ from: [...fromVpc, { podSelector: smokeTestPods }], ports: port }],
+            ingress: [{ from: [...fromVpc, { podSelector: smokeTestPods }, PROMETHEUS_PODS], ports: port }],
         });
         this.networkPolicy(`${s.serviceName}-smoke-test-egress`, {
             podSelector: smokeTestPods,

@@ -25,6 +25,15 @@ export const CHARTS = {
     monitoring: { chart: "kube-prometheus-stack", version: "65.1.1", repo: "https://prometheus-community.github.io/helm-charts", namespace: "monitoring" },
 } satisfies Record<string, ChartSpec>;
 
+/**
+ * The labels kube-prometheus-stack's Prometheus selects ServiceMonitors and PodMonitors by: with the
+ * chart's default `*MonitorSelectorNilUsesHelmValues: true` and empty selectors, the chart renders
+ * `matchLabels: {release: <Helm release name>}`; the release is named after its chart.
+ */
+export const MONITOR_SELECTOR_LABELS: Readonly<Record<string, string>> = { release: CHARTS.monitoring.chart };
+/** The namespace the monitoring stack runs in (its Prometheus scrapes from there). */
+export const MONITORING_NAMESPACE = CHARTS.monitoring.namespace;
+
 export const LB_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
