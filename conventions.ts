@@ -50,6 +50,8 @@ export const ROLES = {
     manifest: "release-manifest",
     /** A service's PrometheusRule. */
     alerts: "alerts",
+    /** A service's PodMonitor. */
+    metrics: "metrics",
 } as const;
 
 /** `{app.kubernetes.io/part-of, app.kubernetes.io/managed-by}`, on every Kubernetes object. */
@@ -108,6 +110,11 @@ export function smokeJobName(service: string, color: string, version: string): s
 /** A release's migration Job: `migrate-<release with . → ->`. */
 export function migrationJobName(release: string): string {
     return `migrate-${releaseSlug(release)}`;
+}
+
+/** A service's PodMonitor, which makes Prometheus scrape both colors' pods: `<service>-metrics`. */
+export function podMonitorName(service: string): string {
+    return `${service}-metrics`;
 }
 
 /** A service's PrometheusRule: `<service>-alerts`. */

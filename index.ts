@@ -1,9 +1,9 @@
-// Reads the stack config and wires the components; all logic lives in config.ts and components/.
+// Reads the stack config and wires the components; all logic lives in config/ and components/.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, redisUrlSecret } from "./config";
 import { standardTags } from "./components/tags";
 import { Network } from "./components/network";
-import { EksCluster } from "./components/eksCluster";
+import { EksCluster } from "./components/eks";
 import { Database } from "./components/database";
 import { AppNamespace } from "./components/appNamespace";
 import { MigrationJob } from "./components/migrationJob";

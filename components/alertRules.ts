@@ -16,9 +16,11 @@ import { Severity, THRESHOLDS as T } from "../metrics/thresholds";
 export interface AlertRulesArgs {
     /** The blue/green service, which is also its container's name and its live Service's name. */
     serviceName: string;
+    /** The app namespace: the rule lives there and selects only its pods. */
     namespace: pulumi.Input<string>;
     /** The kube-prometheus-stack Helm release: it installs the PrometheusRule CRD. */
     monitoringStack: pulumi.Resource;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 

@@ -5,7 +5,9 @@ import * as random from "@pulumi/random";
 import { Environment } from "../config";
 
 export interface AppNamespaceArgs {
+    /** Name of the app namespace (never `default`), from config `namespace`. */
     namespace: string;
+    /** `staging` or `prod`, as the namespace's `environment` label. */
     environment: Environment;
     /** Secret connection URL of the database the services use. */
     databaseUrl: pulumi.Input<string>;
@@ -17,6 +19,7 @@ export interface AppNamespaceArgs {
      * Every app resource takes the namespace name from this component, so they all wait.
      */
     waitFor: pulumi.Input<pulumi.Resource>[];
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 

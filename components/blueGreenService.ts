@@ -30,6 +30,7 @@ import {
 } from "../conventions";
 import { AlertRules } from "./alertRules";
 import { MaintenancePage } from "./maintenancePage";
+import { servicePodMonitor } from "./podMonitor";
 import {
     APP_RESOURCES,
     containerSecurityContext,
@@ -49,11 +50,15 @@ export interface ReleaseMigration {
 }
 
 export interface BlueGreenServiceArgs {
+    /** The service from stack config: image, port, the live color, each color's version and replicas, autoscaling. */
     service: ServiceConfig;
+    /** `staging` or `prod`. */
     environment: Environment;
+    /** The app namespace every object of the service is created in. */
     namespace: pulumi.Input<string>;
     /** The app Secret with `DATABASE_URL`, `JWT_SECRET` and, when configured, `REDIS_URL`. */
     secretName: pulumi.Input<string>;
+    /** Whether the app Secret has `REDIS_URL`, so the containers get it as an environment variable. */
     hasRedisUrl: boolean;
     /** curl image (pinned) for the smoke tests. */
     smokeTestImage: string;
@@ -69,6 +74,7 @@ export interface BlueGreenServiceArgs {
     databaseInstance: pulumi.Input<string>;
     /** The kube-prometheus-stack release, which installs the PrometheusRule CRD. */
     monitoringStack: pulumi.Resource;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 
@@ -101,6 +107,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     readonly smokeTests: Partial<Record<Color, k8s.batch.v1.Job>> = {};
     readonly liveService: k8s.core.v1.Service;
     readonly previewService: k8s.core.v1.Service;
+    /** Makes Prometheus scrape both colors' pods. */
+    readonly podMonitor: k8s.apiextensions.CustomResource;
     /** Per color, whatever its replicas: selects exactly that color's pods; the smoke tests' target. */
     readonly colorServices: Record<Color, k8s.core.v1.Service>;
 
@@ -124,6 +132,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
             this.smokeTests[color] = this.smokeTest(color);
         }
         this.liveService = this.createLiveService();
+        this.podMonitor = servicePodMonitor(
+            { serviceName: this.serviceName, namespace: args.namespace, monitoringStack: args.monitoringStack, provider: args.provider },
+            { parent: this },
+        );
         new AlertRules(
             `${name}-alerts`,
             { serviceName: this.serviceName, namespace: args.namespace, monitoringStack: args.monitoringStack, provider: args.provider },
@@ -215,7 +227,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         };
     }
 
-    /** Runbook 000 appendix A; secrets only by reference to the app Secret. */
+    /** NODE_ENV=production, LOG_LEVEL=info and PORT; secrets only by reference to the app Secret. */
     private appEnv(): k8s.types.input.core.v1.EnvVar[] {
         const secretKeys = ["DATABASE_URL", "JWT_SECRET", ...(this.args.hasRedisUrl ? ["REDIS_URL"] : [])];
         return [
@@ -240,7 +252,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
     }
 
     /**
-     * Every color that could serve (config.ts only lets a color with at least
+     * Every color that could serve (the stack config only lets a color with at least
      * autoscaling.minReplicas go live) autoscales from its configured replicas, so a switch needs
      * no autoscaler change and the HPA never undercuts the Deployment's replicas.
      */
@@ -376,7 +388,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         }
         const live = this.config.live;
         const smokeTest = this.smokeTests[live];
-        if (!smokeTest) throw new Error(`${this.serviceName}: the live color ${live} runs no replicas (config.ts rejects this)`);
+        if (!smokeTest) throw new Error(`${this.serviceName}: the live color ${live} runs no replicas (the stack config check rejects this)`);
         return this.service(this.serviceName, "live", "NodePort", colorSelector(this.serviceName, live), [this.deployments[live], smokeTest]);
     }
 }

@@ -1,5 +1,6 @@
 // RDS PostgreSQL: primary, read replicas, pre-migration snapshots, restore from a snapshot
-// (runbook 001, "Option 3: Database Rollback"), the master secret and alarms.
+// (a database rollback restores the pre-migration snapshot as a new instance), the master secret
+// and alarms.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
@@ -9,14 +10,19 @@ import { finalSnapshotIdentifier, replicaIdentifier, restoredIdentifier } from "
 import { Tags, withName } from "./tags";
 
 export interface DatabaseArgs {
+    /** `staging` or `prod`; every setting of the database itself comes from `database`. */
     environment: Environment;
+    /** Identifier, engine version, instance class, storage, replicas and an optional snapshot to restore, from stack config. */
     database: DatabaseConfig;
+    /** The VPC of the database's security group. */
     vpcId: pulumi.Input<string>;
+    /** Subnets of the DB subnet group (private, one per zone). */
     privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /** The only security groups admitted on the PostgreSQL port (the EKS nodes). */
     allowedSecurityGroupIds: pulumi.Input<string>[];
     /** Releases that get a snapshot of the primary before their migrations run. */
     snapshotReleases: string[];
+    /** Tags of every AWS resource the component creates (a `Name` is added per resource). */
     tags: Tags;
 }
 

@@ -1,4 +1,4 @@
-// Maintenance mode (runbook 002, phases 1 and 4): nginx answering 503 to every public path.
+// Maintenance mode: while it is on, nginx answers 503 (with Retry-After) to every public path.
 //
 // The pods only exist while maintenance is on, so a live Service can only select them while they
 // run. Leaving maintenance mode switches the live Services back first; Pulumi deletes the removed
@@ -14,12 +14,15 @@ export const MAINTENANCE_PORT = 8080;
 const NGINX_UID = 101;
 
 export interface MaintenancePageArgs {
+    /** The app namespace, where the live Services can select the maintenance pods. */
     namespace: pulumi.Input<string>;
     /** nginx-unprivileged image, pinned. */
     image: string;
+    /** Whether maintenance mode is on: only then do the ConfigMap and the Deployment exist. */
     enabled: boolean;
     /** Defaults to 2, so a node drain never takes the page away. */
     replicas?: number;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 

@@ -1,5 +1,5 @@
 // The database migration of one release, as a Kubernetes Job that runs only after the
-// release's pre-migration snapshot exists (runbook 001, step 3).
+// release's pre-migration snapshot exists: no migration runs without a backup taken just before it.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -8,14 +8,17 @@ import { ANNOTATIONS, LABELS, migrationJobName, platformLabels, ROLE_LABEL, ROLE
 import { APP_RESOURCES, containerSecurityContext, restrictedPodSpec, tmpMount } from "./podSpec";
 
 export interface MigrationJobArgs {
+    /** The release whose migration this is, with the image and command that run it. */
     migration: MigrationConfig;
     /** Written to the `ANNOTATIONS.database` annotation (`release-platform/database`). */
     databaseIdentifier: pulumi.Input<string>;
     /** The release's pre-migration snapshot; the Job waits for it. */
     snapshot: aws.rds.Snapshot;
+    /** The app namespace (the Job reads the app Secret there). */
     namespace: pulumi.Input<string>;
     /** Secret holding `DATABASE_URL`. */
     secretName: pulumi.Input<string>;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 
@@ -25,9 +28,13 @@ export const MIGRATION_DEADLINE_SECONDS = 1800;
  * image. The provider's default (10 minutes) would fail the update while the migration still runs.
  */
 export const MIGRATION_AWAIT_TIMEOUT = `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m`;
-// Long enough to read the logs after a failed release. If the Job is collected and the stack is
-// refreshed, the next update re-runs it; migrate:up is a no-op once applied.
-export const MIGRATION_TTL_SECONDS = 86400;
+// A release's migration runs once. The Job therefore has no ttlSecondsAfterFinished: the Kubernetes
+// provider's Read treats a 404 as "deleted" and drops the resource from the state, so once the TTL
+// controller had collected the Job, a `pulumi refresh` (or `up --refresh`) would forget it and the
+// next `up` would create it again. Kept, the finished Job (and its pod's logs) stays in the state and
+// in the cluster until its release leaves the config. `ignoreChanges: ["spec"]` keeps a later edit
+// of the release's image or command from replacing (re-running) a Job whose spec is immutable anyway.
+export const MIGRATION_IGNORED_CHANGES = ["spec"];
 const RUN_AS = 10001;
 
 export class MigrationJob extends pulumi.ComponentResource {
@@ -58,7 +65,6 @@ export class MigrationJob extends pulumi.ComponentResource {
                 spec: {
                     backoffLimit: 0,
                     activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
-                    ttlSecondsAfterFinished: MIGRATION_TTL_SECONDS,
                     template: {
                         metadata: { labels },
                         spec: migrationPodSpec(args.migration, args.secretName),
@@ -69,6 +75,7 @@ export class MigrationJob extends pulumi.ComponentResource {
                 parent: this,
                 provider: args.provider,
                 dependsOn: [args.snapshot],
+                ignoreChanges: MIGRATION_IGNORED_CHANGES,
                 customTimeouts: { create: MIGRATION_AWAIT_TIMEOUT, update: MIGRATION_AWAIT_TIMEOUT },
             },
         );

@@ -5,10 +5,13 @@ import { Environment } from "../config";
 import { clusterSharedTag, eksClusterName, Tags, withName } from "./tags";
 
 export interface NetworkArgs {
+    /** `staging` or `prod`: names the VPC; prod defaults to a NAT gateway per zone and 365 days of flow logs (else 90). */
     environment: Environment;
+    /** Zones to spread over: a public and a private subnet and a NAT gateway in each. */
     availabilityZones: string[];
-    /** VPC CIDR, /16 to /20 (validated in config.ts). */
+    /** VPC CIDR, /16 to /20 (validated with the stack config). */
     cidrBlock: string;
+    /** Tags of every AWS resource the component creates (a `Name` is added per resource). */
     tags: Tags;
     /** One NAT gateway per zone (survives a zone outage) or one shared; defaults to per zone in prod. */
     natGatewayPerZone?: boolean;
@@ -23,7 +26,7 @@ export interface SubnetPlan {
     privateCidr: string;
 }
 
-/** Up to 6 zones (config.ts): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
+/** Up to 6 zones (the stack config allows no more): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
 export function planSubnets(vpcCidr: string, zones: string[]): SubnetPlan[] {
     if (zones.length > 6) throw new Error(`at most 6 availability zones fit the subnet plan, got ${zones.length}`);
     return zones.map((zone, i) => ({
@@ -165,29 +168,14 @@ export class Network extends pulumi.ComponentResource {
         );
         const role = new aws.iam.Role(
             `${name}-flow-logs`,
-            {
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
-                tags: this.named("vpc-flow-logs"),
-            },
+            { assumeRolePolicy: flowLogsTrustPolicy(), tags: this.named("vpc-flow-logs") },
             { parent: this },
         );
         new aws.iam.RolePolicy(
             `${name}-flow-logs`,
             {
                 role: role.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-                            Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
-                        },
-                    ],
-                }),
+                policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsPermissions(arn))),
             },
             { parent: this },
         );
@@ -204,4 +192,47 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
     }
+}
+
+/**
+ * Lets only VPC Flow Logs of this account and region assume the role (the confused-deputy guard
+ * AWS advises for service principals): `aws:SourceAccount` and `aws:SourceArn` from the caller's
+ * identity at run time.
+ */
+export function flowLogsTrustPolicy(): pulumi.Output<string> {
+    const regionName = aws.config.region;
+    if (!regionName) throw new Error("aws:region is not set in the stack config");
+    return aws.getCallerIdentityOutput().accountId.apply((accountId) =>
+        JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                    Condition: {
+                        StringEquals: { "aws:SourceAccount": accountId },
+                        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${regionName}:${accountId}:vpc-flow-log/*` },
+                    },
+                },
+            ],
+        }),
+    );
+}
+
+/** What VPC Flow Logs needs to deliver to the log group `logGroupArn`. */
+export function flowLogsPermissions(logGroupArn: string): object {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: [logGroupArn, `${logGroupArn}:*`],
+            },
+            // DescribeLogGroups supports no resource-level permission: scoped to an ARN it grants
+            // nothing, so it gets "*" (it only lists log groups' names and settings).
+            { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+        ],
+    };
 }

@@ -9,13 +9,16 @@ type ResourceRequirements = k8s.types.input.core.v1.ResourceRequirements;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 type TopologySpreadConstraint = k8s.types.input.core.v1.TopologySpreadConstraint;
 
-/** Runbook 000 appendix B and runbook 001's Helm values. */
+/** Every app container requests 500m CPU and 512Mi, and is limited to 1000m and 1Gi. */
 export const APP_RESOURCES: ResourceRequirements = {
     requests: { cpu: "500m", memory: "512Mi" },
     limits: { cpu: "1000m", memory: "1Gi" },
 };
 
-/** Runbook 001 health checks. */
+/**
+ * Liveness `/health/live` after 30 s, every 10 s, 5 s timeout, 3 failures; readiness `/health/ready`
+ * after 10 s, every 5 s, 3 s timeout, 2 failures.
+ */
 export const LIVENESS_PATH = "/health/live";
 export const READINESS_PATH = "/health/ready";
 const LIVENESS_TIMING = { initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
@@ -46,15 +49,20 @@ const TMP_VOLUME = "tmp";
 export const tmpMount = { name: TMP_VOLUME, mountPath: "/tmp" };
 
 export interface RestrictedPodArgs {
+    /** The pod's containers; each should use `containerSecurityContext()` and `tmpMount`. */
     containers: Container[];
     /**
      * Explicit UID: `runAsNonRoot` can only be verified for a numeric user, and images often name
      * theirs (`node`, `nginx`, `curl_user`).
      */
     runAsUser: number;
+    /** Volumes besides the `tmp` emptyDir every pod gets. */
     volumes?: k8s.types.input.core.v1.Volume[];
+    /** Kubernetes' default (`Always`) when unset; Jobs need `Never` or `OnFailure`. */
     restartPolicy?: "Always" | "Never" | "OnFailure";
+    /** Time between SIGTERM and SIGKILL; Kubernetes' default (30 s) when unset. */
     terminationGracePeriodSeconds?: number;
+    /** How the pods spread over zones and nodes (see `zoneSpread`). */
     topologySpreadConstraints?: TopologySpreadConstraint[];
 }
 

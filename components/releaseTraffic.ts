@@ -5,17 +5,24 @@ import * as k8s from "@pulumi/kubernetes";
 import { Environment, IngressConfig, ReleaseConfig } from "../config";
 import { LABELS, MAINTENANCE_SELECTOR, platformLabels, RELEASE_MANIFEST_NAME, ROLE_LABEL, ROLES, SMOKE_TEST_OF_LABEL } from "../conventions";
 import { BlueGreenService, LiveTarget } from "./blueGreenService";
+import { MONITORING_NAMESPACE } from "./eks/charts";
 import { MAINTENANCE_PORT } from "./maintenancePage";
 import { READINESS_PATH } from "./podSpec";
 
 export interface ReleaseTrafficArgs {
+    /** `staging` or `prod`, recorded in the release manifest. */
     environment: Environment;
+    /** The app namespace of the Ingress, the NetworkPolicies and the manifest. */
     namespace: pulumi.Input<string>;
+    /** Public host and (optional) ACM certificate of the ALB, from stack config. */
     ingress: IngressConfig;
+    /** The release being made (version, schedule, hotfix), recorded in the manifest. */
     release: ReleaseConfig;
+    /** The blue/green services: a path per service on the Ingress and their NetworkPolicies. */
     services: BlueGreenService[];
     /** Whether maintenance mode is on; must agree with the services' live targets. */
     maintenance: boolean;
+    /** The database port the apps and migrations may reach in the VPC. */
     databasePort: pulumi.Input<number>;
     /** Whether the app Secret has `REDIS_URL`: the apps then reach Redis (their `/health` checks it). */
     hasRedisUrl: boolean;
@@ -23,6 +30,7 @@ export interface ReleaseTrafficArgs {
     vpcCidr: string;
     /** AWS tags for the load balancer the controller creates. */
     tags?: Record<string, string>;
+    /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
 }
 
@@ -34,6 +42,12 @@ export const ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 export const REDIS_PORT = 6379;
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/** kube-prometheus-stack's Prometheus pods (the Operator labels them `app.kubernetes.io/name: prometheus`), which scrape the apps' `/metrics`. */
+export const PROMETHEUS_PODS: k8s.types.input.networking.v1.NetworkPolicyPeer = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
+    podSelector: { matchLabels: { [LABELS.name]: "prometheus" } },
+};
 
 export class ReleaseTraffic extends pulumi.ComponentResource {
     /** Service → live color, or `maintenance`. */
@@ -93,7 +107,9 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
                 metadata: { name: INGRESS_NAME, namespace, labels: this.labels({ app: INGRESS_NAME }), annotations: this.albAnnotations() },
                 spec: {
                     ingressClassName: "alb",
-                    tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }],
+                    // The ALB terminates TLS with an ACM certificate (certificate-arn, or discovered by
+                    // these hosts when none is configured); it never reads a Secret, so none is named.
+                    tls: [{ hosts: [ingress.host] }],
                     rules: [
                         {
                             host: ingress.host,
@@ -141,7 +157,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: databasePort }] }],
         });
-        // The apps use REDIS_URL and their `/health` (which the smoke tests GET) checks Redis (runbook 001).
+        // The apps use REDIS_URL and their `/health` (which the smoke tests GET) checks Redis.
         if (hasRedisUrl) {
             this.networkPolicy("allow-redis-egress", {
                 podSelector: appPods,
@@ -170,7 +186,7 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
         this.networkPolicy(`${s.serviceName}-allow-ingress`, {
             podSelector: { matchLabels: { [LABELS.app]: s.serviceName } },
             policyTypes: ["Ingress"],
-            ingress: [{ from: [...fromVpc, { podSelector: smokeTestPods }], ports: port }],
+            ingress: [{ from: [...fromVpc, { podSelector: smokeTestPods }, PROMETHEUS_PODS], ports: port }],
         });
         this.networkPolicy(`${s.serviceName}-smoke-test-egress`, {
             podSelector: smokeTestPods,

@@ -215,7 +215,6 @@ export function parseIngress(c: Checker, value: unknown, region: string | undefi
             "certificateArn",
             matching({ pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed: "an ACM certificate ARN" }),
         ),
-        tlsSecretName: f.get("tlsSecretName", named(K8S_DNS_LABEL), "api-tls-cert"),
     };
     f.done();
     const certificateRegion = ingress.certificateArn?.split(":")[3];

@@ -75,7 +75,6 @@ export interface IngressConfig {
     host: string;
     /** ACM certificate for the ALB listener; without it the controller discovers one by host. */
     certificateArn?: string;
-    tlsSecretName: string;
 }
 
 export interface ReleaseConfig {

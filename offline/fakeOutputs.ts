@@ -23,6 +23,15 @@ const byType: Record<string, (name: string, inputs: any) => Outputs> = {
     "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: fakePassword(name, inputs.length ?? 16) }),
 };
 
+/** Answers of the provider functions the program calls, by token (the offline runs have no cloud to ask). */
+const invokeAnswers: Record<string, Outputs> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/offline`, userId: "AIDAOFFLINE", id: ACCOUNT },
+};
+
+export function invokeAnswer(token: string): Outputs | undefined {
+    return invokeAnswers[token];
+}
+
 /** The `result` a RandomPassword named `name` gets in non-preview runs: deterministic, so tests can search for it. */
 export function fakePassword(name: string, length = 32): string {
     const seed = `Pw0${name.replace(/[^A-Za-z0-9]/g, "")}Zq9`;

@@ -76,7 +76,10 @@ describe("platform: app namespace and migrations", () => {
             assert.ok(dependsOn(run, job, only(run, T.snapshot)), "the Job waits for the snapshot");
             assert.equal(spec.spec.backoffLimit, 0);
             assert.ok(spec.spec.activeDeadlineSeconds > 0);
-            assert.ok(spec.spec.ttlSecondsAfterFinished > 0);
+            // No TTL: a collected Job would vanish from the state on refresh and run again on the next up.
+            assert.equal(spec.spec.ttlSecondsAfterFinished, undefined);
+            assert.deepEqual(job.ignoreChanges, ["spec"], "editing the release's image or command does not re-run it");
+            assert.ok(!job.replaceOnChanges?.length && !job.deleteBeforeReplace, "nothing forces a replacement");
             const pod = spec.spec.template.spec;
             assert.equal(pod.restartPolicy, "Never");
             assert.equal(pod.securityContext.runAsNonRoot, true);
