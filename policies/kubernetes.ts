@@ -28,6 +28,9 @@ import {
     selects,
     stackPolicy,
 } from "./util";
+import { restrictedPodSecurity } from "./podSecurity";
+
+export { restrictedPodSecurity };
 
 /** Runs `check` on every container of a workload's pod template and reports what it returns. */
 function eachContainer(type: string, props: Props, report: ReportViolation, check: (c: Container) => string | undefined): void {
@@ -136,42 +139,6 @@ export const rollingUpdateZeroUnavailable = resourcePolicy({
         if (maxUnavailable !== 0 && maxUnavailable !== "0" && maxUnavailable !== "0%") {
             report(`rollingUpdate.maxUnavailable is ${maxUnavailable === undefined ? "unset (defaults to 25%)" : JSON.stringify(maxUnavailable)}; set it to 0 (and maxSurge ≥ 1)`);
         }
-    },
-});
-
-function securityContextProblems(podSpec: Props, c: Container): string[] {
-    const pod = podSpec.securityContext ?? {};
-    const sc = c.spec.securityContext ?? {};
-    const problems: string[] = [];
-    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push("runAsNonRoot: true");
-    if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push("runAsUser other than 0");
-    if (sc.privileged === true) problems.push("privileged: false");
-    if (sc.allowPrivilegeEscalation !== false) problems.push("allowPrivilegeEscalation: false");
-    if (sc.readOnlyRootFilesystem !== true) problems.push("readOnlyRootFilesystem: true");
-    const drop: string[] = sc.capabilities?.drop ?? [];
-    if (!drop.includes("ALL")) problems.push('capabilities.drop: ["ALL"]');
-    const added = (sc.capabilities?.add ?? []).filter((cap: string) => cap !== "NET_BIND_SERVICE");
-    if (added.length) problems.push(`no added capabilities other than NET_BIND_SERVICE (remove ${list(added)})`);
-    const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-    if (seccomp !== undefined && seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push('seccompProfile.type "RuntimeDefault"');
-    return problems;
-}
-
-export const restrictedPodSecurity = resourcePolicy({
-    name: "k8s-restricted-pod-security",
-    description: "Pods meet the restricted Pod Security Standard: non-root, unprivileged, no privilege escalation, no host namespaces or hostPath, all capabilities dropped, read-only root filesystem.",
-    types: WORKLOAD_TYPES,
-    check: ({ type, props, report }) => {
-        const podSpec = podSpecOf(type, props) ?? {};
-        for (const host of ["hostNetwork", "hostPID", "hostIPC"]) {
-            if (podSpec[host] === true) report(`pod sets ${host}: true; remove it`);
-        }
-        const hostPaths = (podSpec.volumes ?? []).filter((v: Props) => v.hostPath).map((v: Props) => v.name);
-        if (hostPaths.length) report(`pod mounts hostPath volumes ${list(hostPaths)}; use emptyDir, a ConfigMap/Secret or a PersistentVolumeClaim`);
-        eachContainer(type, props, report, (c) => {
-            const problems = securityContextProblems(podSpec, c);
-            return problems.length ? `set securityContext ${problems.join(", ")}` : undefined;
-        });
     },
 });
 

@@ -1,12 +1,13 @@
 // The pack against the resources the real program registers (recorded by the harness in preview
 // mode, so provider outputs are unknown as in `pulumi preview`), with each stack's policy config.
 import * as assert from "node:assert/strict";
-import { Policies } from "@pulumi/policy";
+import { Policies, StackValidationPolicy } from "@pulumi/policy";
 import { awsPolicies } from "../policies/aws";
+import { POD_SECURITY_CONTROLS } from "../policies/podSecurity";
 import { kubernetesPolicies } from "../policies/kubernetes";
 import { releasePolicies } from "../policies/release";
 import { runProgram } from "./harness";
-import { Diagnostic, PolicyConfigFile, TestResource, analyzeProgram, analyzeStack, coverage, fromRecorded, messagesOf, readPolicyConfig } from "./policyArgs";
+import { Diagnostic, PolicyConfigFile, TestResource, analyzeProgram, coverage, fromRecorded, messagesOf, readPolicyConfig } from "./policyArgs";
 import { ROLES, ROLE_LABEL } from "../conventions";
 
 const ALL: Policies = [...kubernetesPolicies, ...awsPolicies, ...releasePolicies];
@@ -85,19 +86,96 @@ describe("policy pack on the shipped program", function () {
         });
     });
 
-    describe("each stack policy blocks the prod graph with one edge or property changed", () => {
-        /** Registers a test: `policyName` passes the recorded prod graph and blocks `mutate(graph)` with a message matching `pattern`. */
-        function mutatedGraphCase(policyName: string, change: string, mutate: (g: R[]) => R[], pattern: RegExp) {
-            coverage.mutatedProgramGraph.add(policyName);
-            it(`${policyName}: ${change}`, async () => {
-                const policy = ALL.find((p) => p.name === policyName);
-                assert.ok(policy, `no policy ${policyName} in the pack`);
-                assert.deepEqual(messagesOf(await analyzeStack([policy], graphs.prod, configs.prod)), [], `${policyName} passes the unchanged graph`);
-                const result = await analyzeStack([policy], mutate(graphs.prod), configs.prod);
-                assert.ok(result.diagnostics.some((d) => d.enforcementLevel === "mandatory"), `${policyName} blocks: ${JSON.stringify(result.diagnostics)}`);
-                assert.ok(messagesOf(result).some((m) => pattern.test(m)), `${policyName}: expected ${pattern}, got ${JSON.stringify(messagesOf(result))}`);
+    /**
+     * Registers a test: `policyName` passes the recorded prod graph (every resource through Analyze,
+     * then AnalyzeStack, as `pulumi preview` runs it) and blocks `mutate(graph)` with a mandatory
+     * violation matching `pattern` on the resource named `resourceName` (by URN or in the message).
+     */
+    function programCase(policyName: string, change: string, mutate: (g: R[]) => R[], pattern: RegExp, resourceName?: string) {
+        const policy = ALL.find((p) => p.name === policyName);
+        if (policy && typeof (policy as StackValidationPolicy).validateStack === "function") coverage.mutatedProgramGraph.add(policyName);
+        else coverage.fireAndQuiet.add(policyName);
+        it(`${policyName}: ${change}`, async () => {
+            assert.ok(policy, `no policy ${policyName} in the pack`);
+            assert.deepEqual(messagesOf(await analyzeProgram([policy], graphs.prod, configs.prod)), [], `${policyName} passes the unchanged graph`);
+            const found = (await analyzeProgram([policy], mutate(graphs.prod), configs.prod)).filter((d) => d.enforcementLevel === "mandatory" && pattern.test(messagesOf([d])[0]));
+            assert.ok(found.length > 0, `${policyName}: expected a mandatory violation matching ${pattern}`);
+            if (resourceName) {
+                assert.ok(
+                    found.some((d) => d.urn?.endsWith(`::${resourceName}`) || messagesOf([d])[0].includes(resourceName)),
+                    `${policyName} names ${resourceName}: ${JSON.stringify(found)}`,
+                );
+            }
+        });
+    }
+
+    describe("the restricted Pod Security Standard, control by control, on auth-service-blue", () => {
+        /** Every control of the restricted profile (all baseline controls plus the restricted ones), as kubernetes.io lists them. */
+        const RESTRICTED_PROFILE = [
+            "HostProcess",
+            "Host Namespaces",
+            "Privileged Containers",
+            "Capabilities",
+            "HostPath Volumes",
+            "Host Ports",
+            "AppArmor",
+            "SELinux",
+            "/proc Mount Type",
+            "Seccomp",
+            "Sysctls",
+            "Volume Types",
+            "Privilege Escalation",
+            "Running as Non-root",
+            "Running as Non-root user",
+        ];
+        const pod = (c: R) => c.props!.spec.template.spec;
+        const app = (c: R) => pod(c).containers[0];
+        const breaks: Record<string, ((c: R) => void)[]> = {
+            HostProcess: [(c) => (app(c).securityContext.windowsOptions = { hostProcess: true })],
+            "Host Namespaces": [(c) => (pod(c).hostNetwork = true), (c) => (pod(c).hostPID = true), (c) => (pod(c).hostIPC = true)],
+            "Privileged Containers": [(c) => (app(c).securityContext.privileged = true)],
+            Capabilities: [(c) => (app(c).securityContext.capabilities = { drop: ["NET_RAW"] }), (c) => (app(c).securityContext.capabilities.add = ["SYS_ADMIN"]), (c) => (app(c).securityContext.capabilities.add = ["CHOWN"])],
+            "HostPath Volumes": [(c) => pod(c).volumes.push({ name: "docker", hostPath: { path: "/var/run/docker.sock" } })],
+            "Host Ports": [(c) => (app(c).ports[0].hostPort = 3000)],
+            AppArmor: [(c) => (app(c).securityContext.appArmorProfile = { type: "Unconfined" }), (c) => (c.props!.spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/auth-service"] = "unconfined")],
+            SELinux: [(c) => (pod(c).securityContext.seLinuxOptions = { type: "spc_t" }), (c) => (app(c).securityContext.seLinuxOptions = { user: "system_u" })],
+            "/proc Mount Type": [(c) => (app(c).securityContext.procMount = "Unmasked")],
+            Seccomp: [(c) => delete pod(c).securityContext.seccompProfile, (c) => (pod(c).securityContext.seccompProfile = { type: "Unconfined" }), (c) => (app(c).securityContext.seccompProfile = { type: "Unconfined" })],
+            Sysctls: [(c) => (pod(c).securityContext.sysctls = [{ name: "kernel.msgmax", value: "65536" }])],
+            "Volume Types": [(c) => pod(c).volumes.push({ name: "shared", nfs: { server: "10.0.0.5", path: "/exports" } })],
+            "Privilege Escalation": [(c) => delete app(c).securityContext.allowPrivilegeEscalation],
+            "Running as Non-root": [
+                (c) => {
+                    delete pod(c).securityContext.runAsNonRoot;
+                    delete app(c).securityContext.runAsNonRoot;
+                },
+                (c) => (app(c).securityContext.runAsNonRoot = false),
+            ],
+            "Running as Non-root user": [(c) => (pod(c).securityContext.runAsUser = 0), (c) => (app(c).securityContext.runAsUser = 0)],
+        };
+
+        it("the pack checks every control of the profile", () => {
+            const checked = POD_SECURITY_CONTROLS.map((c) => c.control);
+            for (const control of RESTRICTED_PROFILE) assert.ok(checked.includes(control), `${control} is checked`);
+            assert.deepEqual(Object.keys(breaks).sort(), [...RESTRICTED_PROFILE].sort(), "each control has a breaking change below");
+        });
+
+        for (const control of RESTRICTED_PROFILE) {
+            breaks[control].forEach((change, i) => {
+                const escaped = control.replace(/[/]/g, "\\/");
+                programCase(
+                    "k8s-restricted-pod-security",
+                    `[${control}] #${i + 1} blocked`,
+                    (g) => replace(g, named(g, K.deployment, "auth-service-blue"), change),
+                    new RegExp(`^\\[${escaped}\\] Deployment auth-service-blue: `),
+                    "auth-service-blue",
+                );
             });
         }
+    });
+
+    describe("each stack policy blocks the prod graph with one edge or property changed", () => {
+        const mutatedGraphCase = programCase;
 
         mutatedGraphCase(
             "release-migration-after-snapshot",

@@ -62,7 +62,7 @@ export function job(name: string, labels: Record<string, string>, annotations: R
         dependencies,
         props: {
             metadata: { name, namespace: NS, labels, annotations },
-            spec: { template: { metadata: { labels }, spec: { restartPolicy: "Never", securityContext: { runAsNonRoot: true }, containers: [c] } } },
+            spec: { template: { metadata: { labels }, spec: { restartPolicy: "Never", securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [c] } } },
         },
     });
 }
