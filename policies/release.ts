@@ -1,6 +1,6 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
-import { ANNOTATIONS, MAINTENANCE_NAME } from "../conventions";
+import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
 import { AWS } from "./aws";
 import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
 import { Graph, K8S, Maybe, Props, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, resourcePolicy, stackPolicy } from "./util";
@@ -111,8 +111,6 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
 
 // ---- Smoke tests --------------------------------------------------------------------------------
 
-export const TARGET_SERVICE_ANNOTATION = "release-platform/target-service";
-const VERSION_LABEL = "app.kubernetes.io/version";
 
 function smokeTestsOf(graph: Graph): PolicyResource[] {
     return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
@@ -120,7 +118,7 @@ function smokeTestsOf(graph: Graph): PolicyResource[] {
 
 /** The Deployment of one color of a service, in the Job's namespace. */
 function colorDeployment(graph: Graph, job: PolicyResource, app: string, color: string) {
-    return deploymentsOf(graph).find((d) => d.namespace === namespaceKey(job) && d.podLabels.app === app && d.podLabels.color === color);
+    return deploymentsOf(graph).find((d) => d.namespace === namespaceKey(job) && d.podLabels[LABELS.app] === app && d.podLabels[LABELS.color] === color);
 }
 
 export const smokeTestTargetsItsColor = stackPolicy({
@@ -129,12 +127,12 @@ export const smokeTestTargetsItsColor = stackPolicy({
         "A smoke-test Job tests the color it gates: the Service named by its release-platform/target-service annotation selects only pods of the Job's app and color. A Job that tests another color (the live one, say) would pass a switch to pods nobody tested.",
     check: ({ graph, report }) => {
         for (const job of smokeTestsOf(graph)) {
-            const { app, color } = labelsOf(job.props);
+            const { [LABELS.app]: app, [LABELS.color]: color } = labelsOf(job.props);
             const name = objectName(job);
-            const target = peek(() => job.props.metadata?.annotations?.[TARGET_SERVICE_ANNOTATION]);
+            const target = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.targetService]);
             if (!isKnown(target)) continue;
             if (typeof target !== "string" || target === "") {
-                report(`smoke-test Job ${name} does not say which Service it tests; annotate it with ${TARGET_SERVICE_ANNOTATION}: <a Service selecting app=${app},color=${color}>`, job.urn);
+                report(`smoke-test Job ${name} does not say which Service it tests; annotate it with ${ANNOTATIONS.targetService}: <a Service selecting app=${app},color=${color}>`, job.urn);
                 continue;
             }
             const service = graph.ofType(K8S.service).find((s) => objectName(s) === target && namespaceKey(s) === namespaceKey(job));
@@ -142,9 +140,9 @@ export const smokeTestTargetsItsColor = stackPolicy({
                 report(`smoke-test Job ${name} targets Service ${target}, which the stack does not define; point it at a Service selecting app=${app},color=${color}`, job.urn);
                 continue;
             }
-            const others = selectedDeployments(graph, service).filter((d) => d.podLabels.app !== app || d.podLabels.color !== color);
+            const others = selectedDeployments(graph, service).filter((d) => d.podLabels[LABELS.app] !== app || d.podLabels[LABELS.color] !== color);
             const selector = selectorOf(service);
-            if (others.length || selector.app !== app || selector.color !== color) {
+            if (others.length || selector[LABELS.app] !== app || selector[LABELS.color] !== color) {
                 const reached = others.length ? others.map((d) => objectName(d.resource)).join(", ") : describeSelector(selector);
                 report(`smoke-test Job ${name} gates ${app}/${color} but tests Service ${target}, which reaches ${reached}; point it at a Service selecting app=${app},color=${color}`, job.urn);
             }
@@ -160,14 +158,15 @@ export const smokeTestMatchesColorVersion = stackPolicy({
         for (const job of smokeTestsOf(graph)) {
             const labels = labelsOf(job.props);
             const name = objectName(job);
-            const deployment = colorDeployment(graph, job, labels.app, labels.color);
+            const [app, color] = [labels[LABELS.app], labels[LABELS.color]];
+            const deployment = colorDeployment(graph, job, app, color);
             if (!deployment) {
-                report(`smoke-test Job ${name} tests ${labels.app}/${labels.color}, which has no Deployment; remove the Job or deploy that color`, job.urn);
+                report(`smoke-test Job ${name} tests ${app}/${color}, which has no Deployment; remove the Job or deploy that color`, job.urn);
                 continue;
             }
-            const running = deployment.podLabels[VERSION_LABEL];
-            if (running !== undefined && labels[VERSION_LABEL] !== running) {
-                report(`smoke-test Job ${name} is for version ${labels[VERSION_LABEL] ?? "(unlabeled)"} but ${objectName(deployment.resource)} runs ${running}; replace it with the smoke test of ${running}`, job.urn);
+            const running = deployment.podLabels[LABELS.version];
+            if (running !== undefined && labels[LABELS.version] !== running) {
+                report(`smoke-test Job ${name} is for version ${labels[LABELS.version] ?? "(unlabeled)"} but ${objectName(deployment.resource)} runs ${running}; replace it with the smoke test of ${running}`, job.urn);
             }
         }
     },
@@ -299,9 +298,9 @@ export const podsAfterMigration = stackPolicy({
     check: ({ graph, report }) => {
         const migrations = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
         for (const migration of migrations) {
-            const release = labelsOf(migration.props)[VERSION_LABEL];
+            const release = labelsOf(migration.props)[LABELS.version];
             if (release === undefined) continue;
-            for (const d of deploymentsOf(graph).filter((w) => w.namespace === namespaceKey(migration) && w.podLabels[VERSION_LABEL] === release)) {
+            for (const d of deploymentsOf(graph).filter((w) => w.namespace === namespaceKey(migration) && w.podLabels[LABELS.version] === release)) {
                 if (!graph.dependsOn(d.resource, migration)) {
                     report(`Deployment ${objectName(d.resource)} runs release ${release} but does not wait for its migration Job ${objectName(migration)}; add the Job to the Deployment's dependsOn`, d.resource.urn);
                 }
