@@ -375,7 +375,7 @@ export const changeWindow = stackPolicy<WindowConfig>({
     },
 });
 
-export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts, smokeTestMatchesColorVersion, alertThresholdsWithinRunbook];
+export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts, smokeTestTargetsItsColor, smokeTestMatchesColorVersion, alertThresholdsWithinRunbook];
 export const migrationPolicies = [migrationAfterSnapshot, podsAfterMigration];
 export const schedulePolicies = [changeWindow];
 

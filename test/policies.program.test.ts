@@ -380,6 +380,15 @@ describe("policy pack on the shipped program", function () {
         );
 
         mutatedGraphCase(
+            "release-smoke-test-targets-its-color",
+            "the green smoke test pointed at the live Service",
+            (g) =>
+                replace(g, named(g, K.job, "auth-service-smoke-green-1-2-3"), (c) => (c.props!.metadata.annotations["release-platform/target-service"] = "auth-service")),
+            /smoke-test Job auth-service-smoke-green-1-2-3 gates auth-service\/green but tests Service auth-service, which reaches auth-service-blue/,
+            "auth-service-smoke-green-1-2-3",
+        );
+
+        mutatedGraphCase(
             "release-smoke-test-matches-color-version",
             "a smoke test left over from version 1.2.1",
             (g) => replace(g, named(g, K.job, "user-service-smoke-green-1-2-3"), (c) => (c.props!.metadata.labels["app.kubernetes.io/version"] = "1.2.1")),

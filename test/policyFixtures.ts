@@ -73,7 +73,7 @@ export function job(name: string, labels: Record<string, string>, annotations: R
 }
 
 export function smokeJob(service: string, color: string): R {
-    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-preview` });
+    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-${color}` });
 }
 
 export function service(name: string, selector: Record<string, string>, role = "live", dependencies: string[] = []): R {
@@ -137,6 +137,8 @@ export function releaseGraph(): R[] {
     const smokeBlue = smokeJob("auth-service", "blue");
     const live = service("auth-service", { app: "auth-service", color: "blue" }, "live", [smokeBlue.urn]);
     const preview = service("auth-service-preview", { app: "auth-service", color: "green" }, "preview");
+    // What each color's smoke test targets: a Service selecting that color alone.
+    const colorServices = ["blue", "green"].map((color) => service(`auth-service-${color}`, { app: "auth-service", color }, ROLES.color));
     const vpc = aws("aws:ec2/vpc:Vpc", "network-vpc", { cidrBlock: "10.20.0.0/16" });
     const subnets = ["a", "b", "c"].map((z) =>
         aws("aws:ec2/subnet:Subnet", `network-private-${z}`, { vpcId: UNKNOWN, availabilityZone: `us-east-1${z}`, cidrBlock: "10.20.0.0/20" }, { propertyDependencies: { vpcId: [vpc.urn] } }),
@@ -150,6 +152,7 @@ export function releaseGraph(): R[] {
         smokeJob("auth-service", "green"),
         live,
         preview,
+        ...colorServices,
         k8s("kubernetes:policy/v1:PodDisruptionBudget", "auth-service-blue", { spec: { maxUnavailable: 1, selector: { matchLabels: { app: "auth-service", color: "blue" } } } }),
         k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }),
         k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", {
