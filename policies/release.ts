@@ -1,6 +1,7 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
 import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
+import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
 import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
 import { Graph, K8S, Maybe, Props, ROLES, ROLE_LABEL, hasRole, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, resourcePolicy, stackPolicy } from "./util";
@@ -213,8 +214,8 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
     types: [K8S.prometheusRule],
     configSchema: {
         properties: {
-            errorRate: { type: "number", exclusiveMinimum: 0, default: 0.05, description: "The runbooks' rollback error rate (5xx ratio)." },
-            downtimeFor: { type: "string", pattern: "^(\\d+(ms|s|m|h|d|w|y))+$", default: "1m", description: "The runbooks' critical API downtime." },
+            errorRate: { type: "number", exclusiveMinimum: 0, default: THRESHOLDS.errorRateHigh.ratio, description: "The runbooks' high error rate (5xx ratio)." },
+            downtimeFor: { type: "string", pattern: "^(\\d+(ms|s|m|h|d|w|y))+$", default: THRESHOLDS.apiDowntime.for, description: "The runbooks' critical API downtime." },
             maxLoosening: { type: "number", minimum: 1, default: 2, description: "How many times looser than the runbook value an alert may be." },
         },
     },
