@@ -8,7 +8,7 @@ import { runProgram } from "./harness";
 import { execute } from "../tools/cli";
 import { audit, parseAuditArgs } from "../tools/audit";
 import { snapshotRetainOnDelete } from "../tools/exportChecks";
-import { StackExport, toStackExport } from "../tools/stackExport";
+import { StackExport, toStackExport } from "../offline/stackExport";
 
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";
 
