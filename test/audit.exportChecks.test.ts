@@ -49,7 +49,7 @@ describe("audit: checks only a stack export can carry", function () {
                 source: "stack-export",
             },
         ]);
-        assert.ok(doc.violations.filter((v: any) => v !== found[0]).every((v: any) => v.source === "policy-pack"));
+        assert.ok(doc.violations.filter((v: any) => v !== found[0]).every((v: any) => v.source === undefined));
     });
 
     it("an unset retainOnDelete counts as false; a snapshot no migration waits for is not checked", () => {

@@ -199,7 +199,7 @@ export function renderJson(report: Report, resources: unknown[], extra: Record<s
                     enforcementLevel: v.enforcementLevel,
                     urn: v.urn,
                     message: v.message,
-                    source: fromExport(v) ? "stack-export" : "policy-pack",
+                    ...(fromExport(v) ? { source: "stack-export" } : {}),
                 })),
                 notes: report.notes,
                 summary: { resources: report.resources.length, mandatory, advisory, passed: mandatory === 0 },
