@@ -15,6 +15,8 @@ export const AWS = {
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
 } as const;
 
 /** A read replica: created from another instance, whose encryption, backups and final snapshot it does not own. */
@@ -126,6 +128,49 @@ export const rdsReadReplicas = stackPolicy<ReadReplicaConfig>({
                 report(`${primary.name} has ${count} read replica(s); add ${config.minReadReplicas - count} (config database.readReplicas)`, primary.urn);
             }
         }
+    },
+});
+
+/** The parameter groups an instance's parameterGroupName points at: by property dependency in preview, by name after `up`. */
+function parameterGroupsOf(graph: Graph, instance: PolicyResource): PolicyResource[] {
+    const fromGraph = graph.sourcesOf(instance, "parameterGroupName", AWS.parameterGroup);
+    if (fromGraph.length) return fromGraph;
+    const name = peek(() => instance.props.parameterGroupName);
+    return graph.ofType(AWS.parameterGroup).filter((g) => {
+        const own = peek(() => g.props.name);
+        return isKnown(own) && isKnown(name) && own !== undefined && own === name;
+    });
+}
+
+function forcesSsl(group: PolicyResource): boolean {
+    const parameters = peek(() => [...(group.props.parameters ?? [])].map((p: Props) => ({ name: p.name, value: String(p.value) })));
+    return isKnown(parameters) && parameters.some((p) => p.name === "rds.force_ssl" && p.value === "1");
+}
+
+export const rdsForceSsl = stackPolicy({
+    name: "rds-force-ssl",
+    description:
+        "Every PostgreSQL RDS instance uses a parameter group of the stack that sets rds.force_ssl = 1, so the database refuses unencrypted connections and credentials never cross the VPC in clear text.",
+    check: ({ graph, report }) => {
+        for (const instance of graph.ofType(AWS.rdsInstance)) {
+            const engine = peek(() => instance.props.engine);
+            if (isKnown(engine) && engine !== undefined && !String(engine).startsWith("postgres")) continue;
+            const groups = parameterGroupsOf(graph, instance);
+            if (!groups.some(forcesSsl)) {
+                const which = groups.length ? `parameter group ${groups.map((g) => g.name).join(", ")} does not set` : "no parameter group of the stack sets";
+                report(`RDS instance ${instance.name}: ${which} rds.force_ssl; add { name: "rds.force_ssl", value: "1" } to an aws.rds.ParameterGroup and set parameterGroupName`, instance.urn);
+            }
+        }
+    },
+});
+
+export const rdsSnapshotNotPublic = resourcePolicy({
+    name: "rds-snapshot-not-public",
+    description: 'RDS snapshots are never shared publicly (sharedAccounts without "all"): a public snapshot lets any AWS account restore the whole database.',
+    types: [AWS.rdsSnapshot, "aws:rds/snapshotCopy:SnapshotCopy"],
+    check: ({ name, props, report }) => {
+        const accounts: string[] = props.sharedAccounts ?? [];
+        if (accounts.includes("all")) report(`snapshot ${props.dbSnapshotIdentifier ?? props.targetDbSnapshotIdentifier ?? name} is shared with "all"; remove "all" from sharedAccounts and list only the account IDs that need it`);
     },
 });
 
@@ -266,6 +311,15 @@ function portsAdmitted(rule: IngressRule, ports: number[]): number[] {
     return ports.filter((p) => p >= from && p <= to);
 }
 
+/** The open CIDRs and which of `ports` each ingress rule admits from them (rules admitting none are left out). */
+function publicPorts(type: string, props: Props, ports: number[]): { open: string[]; ports: number[] }[] {
+    return ingressRulesOf(type, props).flatMap((rule) => {
+        const open = rule.cidrs.filter((c) => OPEN_CIDRS.includes(c));
+        const admitted = open.length ? portsAdmitted(rule, ports) : [];
+        return admitted.length ? [{ open, ports: admitted }] : [];
+    });
+}
+
 export const noPublicDatabasePorts = resourcePolicy<DbPortConfig>({
     name: "sg-no-public-database-ports",
     description: "Security groups never admit 0.0.0.0/0 or ::/0 on a database port.",
@@ -274,13 +328,46 @@ export const noPublicDatabasePorts = resourcePolicy<DbPortConfig>({
         properties: { databasePorts: { type: "array", items: { type: "integer" }, default: [5432, 3306, 1433, 27017, 6379] } },
     },
     check: ({ type, props, config, report }) => {
-        for (const rule of ingressRulesOf(type, props)) {
-            const open = rule.cidrs.filter((c) => OPEN_CIDRS.includes(c));
-            const ports = open.length ? portsAdmitted(rule, config.databasePorts) : [];
-            if (ports.length) {
-                report(`ingress from ${list(open)} admits database port(s) ${ports.join(", ")}; allow only the cluster's node security group or VPC CIDRs`);
-            }
+        for (const { open, ports } of publicPorts(type, props, config.databasePorts)) {
+            report(`ingress from ${list(open)} admits database port(s) ${ports.join(", ")}; allow only the cluster's node security group or VPC CIDRs`);
         }
+    },
+});
+
+interface AdminPortConfig {
+    adminPorts: number[];
+}
+
+export const noPublicAdminPorts = resourcePolicy<AdminPortConfig>({
+    name: "sg-no-public-admin-ports",
+    description: "Security groups never admit 0.0.0.0/0 or ::/0 on SSH or another admin port (config `adminPorts`): those are the first ports scanned and brute-forced.",
+    types: [AWS.securityGroup, AWS.securityGroupRule, AWS.ingressRule],
+    configSchema: {
+        properties: {
+            adminPorts: {
+                type: "array",
+                items: { type: "integer" },
+                default: [22, 23, 3389, 5900, 5985, 5986, 2375, 2376, 10250],
+                description: "SSH, Telnet, RDP, VNC, WinRM, the Docker daemon and the kubelet.",
+            },
+        },
+    },
+    check: ({ type, name, props, config, report }) => {
+        for (const { open, ports } of publicPorts(type, props, config.adminPorts)) {
+            report(`${name}: ingress from ${list(open)} admits admin port(s) ${ports.join(", ")}; use SSM Session Manager or allow only the operators' CIDRs`);
+        }
+    },
+});
+
+export const launchTemplateImdsv2 = resourcePolicy({
+    name: "ec2-launch-template-imdsv2",
+    description:
+        "Launch templates require IMDSv2 (metadataOptions.httpTokens: required): with IMDSv1 any request forgery on a node reads its IAM role's credentials.",
+    types: [AWS.launchTemplate],
+    check: ({ name, props, report }) => {
+        const options = props.metadataOptions ?? {};
+        if (options.httpEndpoint === "disabled") return;
+        if (options.httpTokens !== "required") report(`launch template ${name} allows IMDSv1 (httpTokens ${JSON.stringify(options.httpTokens ?? "unset")}); set metadataOptions.httpTokens: "required"`);
     },
 });
 
@@ -358,8 +445,8 @@ export const requiredTags = resourcePolicy<TagConfig>({
     },
 });
 
-export const rdsPolicies = [rdsStorageEncrypted, rdsNotPublic, rdsBackupRetention, rdsDeletionSafeguards, rdsMultiAz, rdsProtected, rdsReadReplicas];
-export const eksPolicies = [eksSecretsEncryption, eksControlPlaneLogging, eksEndpointRestricted, eksSupportedVersion, eksNodeGroupsSpanZones];
-export const networkPolicies = [kmsKeyRotation, noPublicDatabasePorts, vpcFlowLogs, requiredTags];
+export const rdsPolicies = [rdsStorageEncrypted, rdsNotPublic, rdsBackupRetention, rdsDeletionSafeguards, rdsMultiAz, rdsProtected, rdsReadReplicas, rdsForceSsl, rdsSnapshotNotPublic];
+export const eksPolicies = [eksSecretsEncryption, eksControlPlaneLogging, eksEndpointRestricted, eksSupportedVersion, eksNodeGroupsSpanZones, launchTemplateImdsv2];
+export const networkPolicies = [kmsKeyRotation, noPublicDatabasePorts, noPublicAdminPorts, vpcFlowLogs, requiredTags];
 
 export const awsPolicies = [...rdsPolicies, ...eksPolicies, ...networkPolicies];

@@ -29,6 +29,9 @@ import {
     selects,
     stackPolicy,
 } from "./util";
+import { restrictedPodSecurity } from "./podSecurity";
+
+export { restrictedPodSecurity };
 
 /** Runs `check` on every container of a workload's pod template and reports what it returns. */
 function eachContainer(type: string, props: Props, report: ReportViolation, check: (c: Container) => string | undefined): void {
@@ -140,40 +143,81 @@ export const rollingUpdateZeroUnavailable = resourcePolicy({
     },
 });
 
-function securityContextProblems(podSpec: Props, c: Container): string[] {
-    const pod = podSpec.securityContext ?? {};
-    const sc = c.spec.securityContext ?? {};
-    const problems: string[] = [];
-    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push("runAsNonRoot: true");
-    if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push("runAsUser other than 0");
-    if (sc.privileged === true) problems.push("privileged: false");
-    if (sc.allowPrivilegeEscalation !== false) problems.push("allowPrivilegeEscalation: false");
-    if (sc.readOnlyRootFilesystem !== true) problems.push("readOnlyRootFilesystem: true");
-    const drop: string[] = sc.capabilities?.drop ?? [];
-    if (!drop.includes("ALL")) problems.push('capabilities.drop: ["ALL"]');
-    const added = (sc.capabilities?.add ?? []).filter((cap: string) => cap !== "NET_BIND_SERVICE");
-    if (added.length) problems.push(`no added capabilities other than NET_BIND_SERVICE (remove ${list(added)})`);
-    const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-    if (seccomp !== undefined && seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push('seccompProfile.type "RuntimeDefault"');
-    return problems;
+interface TokenConfig {
+    allowedServiceAccounts: string[];
 }
 
-export const restrictedPodSecurity = resourcePolicy({
-    name: "k8s-restricted-pod-security",
-    description: "Pods meet the restricted Pod Security Standard: non-root, unprivileged, no privilege escalation, no host namespaces or hostPath, all capabilities dropped, read-only root filesystem.",
+export const noServiceAccountTokenAutomount = resourcePolicy<TokenConfig>({
+    name: "k8s-no-service-account-token-automount",
+    description:
+        "App pods set automountServiceAccountToken: false: they never call the Kubernetes API, and a mounted token lets whoever takes over a container act as its service account.",
     types: WORKLOAD_TYPES,
-    check: ({ type, props, report }) => {
-        const podSpec = podSpecOf(type, props) ?? {};
-        for (const host of ["hostNetwork", "hostPID", "hostIPC"]) {
-            if (podSpec[host] === true) report(`pod sets ${host}: true; remove it`);
-        }
-        const hostPaths = (podSpec.volumes ?? []).filter((v: Props) => v.hostPath).map((v: Props) => v.name);
-        if (hostPaths.length) report(`pod mounts hostPath volumes ${list(hostPaths)}; use emptyDir, a ConfigMap/Secret or a PersistentVolumeClaim`);
-        eachContainer(type, props, report, (c) => {
-            const problems = securityContextProblems(podSpec, c);
-            return problems.length ? `set securityContext ${problems.join(", ")}` : undefined;
-        });
+    configSchema: {
+        properties: {
+            allowedServiceAccounts: { type: "array", items: { type: "string" }, default: [], description: "Service accounts whose pods call the API and may mount a token." },
+        },
     },
+    check: ({ type, name, props, config, report }) => {
+        const spec = podSpecOf(type, props) ?? {};
+        if (spec.automountServiceAccountToken === false || config.allowedServiceAccounts.includes(spec.serviceAccountName)) return;
+        report(`${objectName({ name, props })} mounts its service-account token into every pod; set automountServiceAccountToken: false on the pod spec`);
+    },
+});
+
+interface SpreadConfig {
+    topologyKey: string;
+    minReplicas: number;
+}
+
+/** Whether a pod spec spreads its pods over `topologyKey`, by a topology spread constraint or a pod anti-affinity. */
+function spreadsOver(spec: Props, topologyKey: string): boolean {
+    const constraints: Props[] = spec.topologySpreadConstraints ?? [];
+    const antiAffinity = spec.affinity?.podAntiAffinity ?? {};
+    const terms: Props[] = [
+        ...(antiAffinity.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+        ...(antiAffinity.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Props) => t.podAffinityTerm ?? {}),
+    ];
+    return [...constraints, ...terms].some((t) => t.topologyKey === topologyKey);
+}
+
+export const spreadReplicasAcrossZones = resourcePolicy<SpreadConfig>({
+    name: "k8s-spread-replicas-across-zones",
+    description:
+        "Deployments and StatefulSets with several replicas spread their pods across availability zones (a topologySpreadConstraint or pod anti-affinity on the zone key), so losing one zone leaves the service running.",
+    types: [K8S.deployment, K8S.statefulSet],
+    configSchema: {
+        properties: {
+            topologyKey: { type: "string", default: "topology.kubernetes.io/zone" },
+            minReplicas: { type: "integer", minimum: 2, default: 2, description: "Workloads with at least this many replicas must spread." },
+        },
+    },
+    check: ({ type, name, props, config, report }) => {
+        const replicas = replicasOf(props);
+        if (!isKnown(replicas) || replicas < config.minReplicas) return;
+        if (!spreadsOver(podSpecOf(type, props) ?? {}, config.topologyKey)) {
+            report(`${objectName({ name, props })} runs ${replicas} replicas with no spread over ${config.topologyKey}; add a topologySpreadConstraint with that topologyKey (maxSkew: 1)`);
+        }
+    },
+});
+
+const PROBE_HANDLERS = ["httpGet", "tcpSocket", "exec", "grpc"];
+
+/** The part of a probe that decides what it asks the container (not its timing). */
+function probeHandler(probe: Props): string {
+    return JSON.stringify(PROBE_HANDLERS.map((h) => probe[h] ?? null));
+}
+
+export const livenessDiffersFromReadiness = resourcePolicy({
+    name: "k8s-liveness-differs-from-readiness",
+    description:
+        "A container's liveness probe asks something other than its readiness probe (e.g. /health/live vs /health/ready): with the same check, a slow dependency fails liveness too and the kubelet restarts every pod at once.",
+    types: LONG_RUNNING_TYPES,
+    check: ({ type, name, props, report }) =>
+        eachContainer(type, props, report, (c) => {
+            const { livenessProbe, readinessProbe } = c.spec;
+            if (!livenessProbe || !readinessProbe || probeHandler(livenessProbe) !== probeHandler(readinessProbe)) return undefined;
+            return `the liveness and readiness probes of ${objectName({ name, props })} are the same check; point liveness at a process-only endpoint such as /health/live`;
+        }),
 });
 
 interface SecretEnvConfig {
@@ -229,6 +273,25 @@ interface DebugConfig {
     nodeEnv: string;
     forbiddenLogLevels: string[];
 }
+
+export const noSecretsInConfigMap = resourcePolicy<SecretEnvConfig>({
+    name: "k8s-no-secrets-in-configmap",
+    description:
+        "ConfigMaps hold no credentials (keys named like secrets, URLs with a user and password): ConfigMaps are not encrypted at rest and any pod or user who reads the namespace's config reads them.",
+    types: [K8S.configMap],
+    configSchema: {
+        properties: {
+            sensitiveNamePattern: { type: "string", default: SENSITIVE_ENV_NAME, description: "Case-insensitive regular expression for sensitive key names." },
+        },
+    },
+    check: ({ name, props, config, report }) => {
+        const sensitiveName = new RegExp(config.sensitiveNamePattern, "i");
+        // Values are read one at a time (getters), so one value unknown during preview spoils nothing else.
+        const entries = (field: "data" | "binaryData") => Object.keys(props[field] ?? {}).map((key) => ({ name: key, get value() { return props[field][key]; } }));
+        const leaked = [...entries("data"), ...entries("binaryData")].filter((e) => isLiteralSecret(e, sensitiveName)).map((e) => e.name);
+        if (leaked.length) report(`ConfigMap ${objectName({ name, props })} holds credentials in ${list(leaked)}; move them to a Secret and read them through secretKeyRef`);
+    },
+});
 
 export const noDebugInProd = resourcePolicy<DebugConfig>({
     name: "k8s-no-debug-in-prod",
@@ -455,6 +518,130 @@ export const namespaceNetworkPolicies = stackPolicy({
     },
 });
 
+/** The Service names an Ingress routes to (default backend and every path), by name or, when unknown, by property dependency. */
+function ingressBackends(graph: Graph, ingress: PolicyResource): Set<string> {
+    const names = new Set<string>();
+    const spec = peek(() => ingress.props.spec ?? {});
+    if (isKnown(spec)) {
+        const backends: Props[] = [spec.defaultBackend, ...(spec.rules ?? []).flatMap((r: Props) => (r.http?.paths ?? []).map((p: Props) => p.backend))];
+        for (const b of backends) {
+            const name = peek(() => b?.service?.name);
+            if (isKnown(name) && typeof name === "string") names.add(name);
+        }
+    }
+    for (const service of graph.sourcesOf(ingress, "spec", K8S.service)) names.add(objectName(service));
+    return names;
+}
+
+export const servicesOnlyThroughIngress = stackPolicy({
+    name: "k8s-services-only-through-ingress",
+    description:
+        "No Service is of type LoadBalancer, and a NodePort Service is a backend of an Ingress in its namespace: traffic then always enters through the Ingress, its TLS and its security groups, never around them.",
+    check: ({ graph, report }) => {
+        const ingresses = graph.ofType(K8S.ingress);
+        for (const service of graph.ofType(K8S.service)) {
+            const type = peek(() => service.props.spec?.type);
+            const name = objectName(service);
+            if (type === "LoadBalancer") {
+                report(`Service ${name} is of type LoadBalancer, a load balancer outside the Ingress; make it NodePort (ALB instance targets) or ClusterIP and route to it from the Ingress`, service.urn);
+            } else if (type === "NodePort") {
+                const routed = ingresses.some((i) => namespaceKey(i) === namespaceKey(service) && ingressBackends(graph, i).has(name));
+                if (!routed) report(`Service ${name} opens a NodePort on every node but no Ingress routes to it; make it ClusterIP or add it as an Ingress backend`, service.urn);
+            }
+        }
+    },
+});
+
+const OPEN_IP_BLOCKS = ["0.0.0.0/0", "::/0"];
+
+/** A label selector with no requirement (`{}`), which selects everything. */
+function isEmptySelector(selector: Props): boolean {
+    return !(selector.matchLabels && Object.keys(selector.matchLabels).length) && !(selector.matchExpressions ?? []).length;
+}
+
+/** Why a rule's peers admit every pod from everywhere, if they do. */
+function admitsEverything(peers: Props[] | undefined): string | undefined {
+    if (!peers || peers.length === 0) return "has no peers, so it admits every source";
+    for (const peer of peers) {
+        if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector))) return "selects every pod of every namespace (namespaceSelector: {})";
+        if (peer.ipBlock && OPEN_IP_BLOCKS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
+    }
+    return undefined;
+}
+
+export const networkPolicyNoAllowAll = resourcePolicy({
+    name: "k8s-network-policy-no-allow-all",
+    description:
+        "No NetworkPolicy rule admits every pod from everywhere (no peers, namespaceSelector: {}, or 0.0.0.0/0): such a rule cancels the namespace's default deny for the pods it selects.",
+    types: [K8S.networkPolicy],
+    check: ({ name, props, report }) => {
+        const policy = objectName({ name, props });
+        (props.spec?.ingress ?? []).forEach((rule: Props, i: number) => {
+            const why = admitsEverything(rule.from);
+            if (why) report(`NetworkPolicy ${policy}: ingress rule ${i + 1} ${why}; list the pods, namespaces or CIDRs that need access in from`);
+        });
+        (props.spec?.egress ?? []).forEach((rule: Props, i: number) => {
+            const why = admitsEverything(rule.to);
+            if (why) report(`NetworkPolicy ${policy}: egress rule ${i + 1} ${why}; list the destinations the pods need in to`);
+        });
+    },
+});
+
+interface DefaultDenyConfig {
+    policyTypes: string[];
+}
+
+/** A NetworkPolicy that selects every pod and, for each of `types`, allows nothing. */
+function isDefaultDeny(policy: PolicyResource, types: string[]): boolean {
+    const spec = peek(() => policy.props.spec ?? {});
+    if (!isKnown(spec)) return false;
+    const selectsAll = isEmptySelector(spec.podSelector ?? {});
+    const declared: string[] = spec.policyTypes ?? ["Ingress"];
+    const rules = (t: string) => (t === "Ingress" ? spec.ingress : spec.egress) ?? [];
+    return selectsAll && types.every((t) => declared.includes(t) && rules(t).length === 0);
+}
+
+export const namespaceDefaultDeny = stackPolicy<DefaultDenyConfig>({
+    name: "k8s-namespace-default-deny",
+    description:
+        "Every namespace that runs workloads has a default-deny NetworkPolicy (podSelector: {}, the configured policyTypes, no rules): without it, a pod no allow-policy selects accepts and sends any traffic.",
+    configSchema: {
+        properties: { policyTypes: { type: "array", items: { type: "string", enum: ["Ingress", "Egress"] }, default: ["Ingress", "Egress"] } },
+    },
+    check: ({ graph, config, report }) => {
+        const denied = new Set(graph.ofType(K8S.networkPolicy).filter((p) => isDefaultDeny(p, config.policyTypes)).map(namespaceKey));
+        const reported = new Set<string | undefined>();
+        for (const w of graph.ofType(...WORKLOAD_TYPES)) {
+            const ns = namespaceKey(w);
+            if (denied.has(ns) || reported.has(ns)) continue;
+            reported.add(ns);
+            report(`namespace ${ns ?? "(none)"} (e.g. ${objectName(w)}) has no default-deny NetworkPolicy; add one with podSelector: {}, policyTypes ${list(config.policyTypes)} and no rules`, w.urn);
+        }
+    },
+});
+
+/** Whether an HPA scales `deployment`: by name, or by property dependency when the name is unknown during preview. */
+function scales(graph: Graph, hpa: PolicyResource, deployment: Workload): boolean {
+    if (namespaceKey(hpa) !== deployment.namespace) return false;
+    const target = peek(() => ({ ...(hpa.props.spec?.scaleTargetRef ?? {}) }));
+    if (isKnown(target) && target.kind === "Deployment" && target.name === objectName(deployment.resource)) return true;
+    return graph.sourcesOf(hpa, "spec").includes(deployment.resource);
+}
+
+export const liveHorizontalPodAutoscaler = stackPolicy({
+    name: "k8s-live-hpa",
+    description: "Every live Deployment has a HorizontalPodAutoscaler targeting it, so the color that serves traffic scales with load instead of saturating.",
+    check: ({ graph, report }) => {
+        const hpas = graph.ofType(...HPA_TYPES);
+        for (const { service, deployment } of liveColorDeployments(graph)) {
+            if (!hpas.some((h) => scales(graph, h, deployment))) {
+                const name = objectName(deployment.resource);
+                report(`live Deployment ${name} (behind Service ${objectName(service)}) has no HorizontalPodAutoscaler; add one with scaleTargetRef Deployment ${name}`, deployment.resource.urn);
+            }
+        }
+    },
+});
+
 export const kubernetesWorkloadPolicies = [
     resourceRequestsAndLimits,
     healthProbes,
@@ -466,8 +653,22 @@ export const kubernetesWorkloadPolicies = [
     noDebugInProd,
     noDefaultNamespace,
     liveMinReplicas,
+    noServiceAccountTokenAutomount,
+    spreadReplicasAcrossZones,
+    livenessDiffersFromReadiness,
+    noSecretsInConfigMap,
 ];
 
-export const kubernetesTrafficPolicies = [ingressTls, albInstanceTargetType, hpaBounds, livePodDisruptionBudget, namespaceNetworkPolicies];
+export const kubernetesTrafficPolicies = [
+    ingressTls,
+    albInstanceTargetType,
+    hpaBounds,
+    livePodDisruptionBudget,
+    namespaceNetworkPolicies,
+    servicesOnlyThroughIngress,
+    networkPolicyNoAllowAll,
+    namespaceDefaultDeny,
+    liveHorizontalPodAutoscaler,
+];
 
 export const kubernetesPolicies = [...kubernetesWorkloadPolicies, ...kubernetesTrafficPolicies];

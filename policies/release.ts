@@ -1,9 +1,10 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
-import { ANNOTATIONS, MAINTENANCE_NAME } from "../conventions";
+import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
+import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
-import { liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
-import { Graph, K8S, Maybe, ROLES, ROLE_LABEL, groupBy, hasRole, once, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, stackPolicy } from "./util";
+import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
+import { Graph, K8S, Maybe, Props, ROLES, ROLE_LABEL, groupBy, hasRole, once, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, resourcePolicy, stackPolicy } from "./util";
 
 const MAINTENANCE = MAINTENANCE_NAME;
 
@@ -112,6 +113,135 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
     },
 });
 
+// ---- Smoke tests --------------------------------------------------------------------------------
+
+
+function smokeTestsOf(graph: Graph): PolicyResource[] {
+    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+}
+
+/** The Deployment of one color of a service, in the Job's namespace. */
+function colorDeployment(graph: Graph, job: PolicyResource, app: string, color: string) {
+    return deploymentsOf(graph).find((d) => d.namespace === namespaceKey(job) && d.podLabels[LABELS.app] === app && d.podLabels[LABELS.color] === color);
+}
+
+export const smokeTestTargetsItsColor = stackPolicy({
+    name: "release-smoke-test-targets-its-color",
+    description:
+        "A smoke-test Job tests the color it gates: the Service named by its release-platform/target-service annotation selects only pods of the Job's app and color. A Job that tests another color (the live one, say) would pass a switch to pods nobody tested.",
+    check: ({ graph, report }) => {
+        for (const job of smokeTestsOf(graph)) {
+            const { [LABELS.app]: app, [LABELS.color]: color } = labelsOf(job.props);
+            const name = objectName(job);
+            const target = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.targetService]);
+            if (!isKnown(target)) continue;
+            if (typeof target !== "string" || target === "") {
+                report(`smoke-test Job ${name} does not say which Service it tests; annotate it with ${ANNOTATIONS.targetService}: <a Service selecting app=${app},color=${color}>`, job.urn);
+                continue;
+            }
+            const service = graph.ofType(K8S.service).find((s) => objectName(s) === target && namespaceKey(s) === namespaceKey(job));
+            if (!service) {
+                report(`smoke-test Job ${name} targets Service ${target}, which the stack does not define; point it at a Service selecting app=${app},color=${color}`, job.urn);
+                continue;
+            }
+            const others = selectedDeployments(graph, service).filter((d) => d.podLabels[LABELS.app] !== app || d.podLabels[LABELS.color] !== color);
+            const selector = selectorOf(service);
+            if (others.length || selector[LABELS.app] !== app || selector[LABELS.color] !== color) {
+                const reached = others.length ? others.map((d) => objectName(d.resource)).join(", ") : describeSelector(selector);
+                report(`smoke-test Job ${name} gates ${app}/${color} but tests Service ${target}, which reaches ${reached}; point it at a Service selecting app=${app},color=${color}`, job.urn);
+            }
+        }
+    },
+});
+
+export const smokeTestMatchesColorVersion = stackPolicy({
+    name: "release-smoke-test-matches-color-version",
+    description:
+        "A smoke-test Job carries the version its color's Deployment runs (label app.kubernetes.io/version): a Job left over from another version proves nothing about the pods a switch would send traffic to.",
+    check: ({ graph, report }) => {
+        for (const job of smokeTestsOf(graph)) {
+            const labels = labelsOf(job.props);
+            const name = objectName(job);
+            const [app, color] = [labels[LABELS.app], labels[LABELS.color]];
+            const deployment = colorDeployment(graph, job, app, color);
+            if (!deployment) {
+                report(`smoke-test Job ${name} tests ${app}/${color}, which has no Deployment; remove the Job or deploy that color`, job.urn);
+                continue;
+            }
+            const running = deployment.podLabels[LABELS.version];
+            if (running !== undefined && labels[LABELS.version] !== running) {
+                report(`smoke-test Job ${name} is for version ${labels[LABELS.version] ?? "(unlabeled)"} but ${objectName(deployment.resource)} runs ${running}; replace it with the smoke test of ${running}`, job.urn);
+            }
+        }
+    },
+});
+
+// ---- Alert thresholds ---------------------------------------------------------------------------
+
+interface AlertThresholdConfig {
+    errorRate: number;
+    downtimeFor: string;
+    maxLoosening: number;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+/** Seconds of a Prometheus duration ("1m", "1h30m", "0s"); NaN when it is not one. */
+export function durationSeconds(text: string): number {
+    if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return NaN;
+    return [...text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS[unit], 0);
+}
+
+interface PrometheusAlert {
+    alert: string;
+    expr: string;
+    for?: string;
+}
+
+/** A 5xx error-rate alert: the ratio it fires above (the last `> x` of its expression). */
+function errorRateThreshold(rule: PrometheusAlert): number | undefined {
+    if (!/status=~?"5/.test(rule.expr)) return undefined;
+    const m = /(?:>|>=)\s*([0-9.]+(?:e-?\d+)?)\s*$/.exec(rule.expr.trim());
+    return m ? Number(m[1]) : Infinity;
+}
+
+/** An alert that fires when the service has no ready endpoint (the API is down). */
+function isDowntimeAlert(rule: PrometheusAlert): boolean {
+    return /kube_endpoint_address|\bup\b/.test(rule.expr) && /==\s*0\s*$/.test(rule.expr.trim());
+}
+
+export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>({
+    name: "release-alert-thresholds-within-runbook",
+    description:
+        "A service's PrometheusRule keeps the runbooks' alert thresholds: it has a 5xx error-rate alert and an API-downtime alert, no error-rate alert fires above errorRate × maxLoosening, and the downtime alert's `for:` is at most downtimeFor × maxLoosening, so a rollback signal is never silenced by a loosened rule.",
+    types: [K8S.prometheusRule],
+    configSchema: {
+        properties: {
+            errorRate: { type: "number", exclusiveMinimum: 0, default: THRESHOLDS.errorRateHigh.ratio, description: "The runbooks' high error rate (5xx ratio)." },
+            downtimeFor: { type: "string", pattern: "^(\\d+(ms|s|m|h|d|w|y))+$", default: THRESHOLDS.apiDowntime.for, description: "The runbooks' critical API downtime." },
+            maxLoosening: { type: "number", minimum: 1, default: 2, description: "How many times looser than the runbook value an alert may be." },
+        },
+    },
+    check: ({ name, props, config, report }) => {
+        const rules: PrometheusAlert[] = (props.spec?.groups ?? []).flatMap((g: Props) => g.rules ?? []).filter((r: Props) => r.alert && typeof r.expr === "string");
+        const ruleName = objectName({ name, props });
+        const maxErrorRate = config.errorRate * config.maxLoosening;
+        const maxDowntime = durationSeconds(config.downtimeFor) * config.maxLoosening;
+        const errorAlerts = rules.filter((r) => errorRateThreshold(r) !== undefined);
+        const downtimeAlerts = rules.filter(isDowntimeAlert);
+        if (!errorAlerts.length) report(`PrometheusRule ${ruleName} has no 5xx error-rate alert; add one firing above ${config.errorRate}`);
+        if (!downtimeAlerts.length) report(`PrometheusRule ${ruleName} has no API-downtime alert; add one on kube_endpoint_address{ready="true"} == 0 with for: ${config.downtimeFor}`);
+        for (const r of errorAlerts) {
+            const threshold = errorRateThreshold(r)!;
+            if (threshold > maxErrorRate) report(`PrometheusRule ${ruleName}: ${r.alert} fires above ${threshold}, looser than ${maxErrorRate} (${config.maxLoosening} × the runbooks' ${config.errorRate}); lower it to ${config.errorRate}`);
+        }
+        for (const r of downtimeAlerts) {
+            const waits = durationSeconds(r.for ?? "0s");
+            if (!(waits <= maxDowntime)) report(`PrometheusRule ${ruleName}: ${r.alert} waits for: ${r.for}, longer than ${config.maxLoosening} × the runbooks' ${config.downtimeFor}; set for: ${config.downtimeFor}`);
+        }
+    },
+});
+
 // ---- Migrations ---------------------------------------------------------------------------------
 
 export const DATABASE_ANNOTATION = ANNOTATIONS.database;
@@ -160,6 +290,24 @@ export const migrationAfterSnapshot = stackPolicy({
             if (ofTarget.length === 0) {
                 const other = snapshots.length ? ` (it depends on snapshots of other databases: ${snapshots.map((s) => s.name).join(", ")})` : "";
                 report(`migration Job ${name} does not depend on a snapshot of ${described}${other}; take an aws.rds.Snapshot of ${described} and add it to the Job's dependsOn`, job.urn);
+            }
+        }
+    },
+});
+
+export const podsAfterMigration = stackPolicy({
+    name: "release-pods-after-migration",
+    description:
+        "A Deployment running a release that has a migration Job (same app.kubernetes.io/version) depends on that Job, so the new code never starts against the old schema.",
+    check: ({ graph, report }) => {
+        const migrations = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
+        for (const migration of migrations) {
+            const release = labelsOf(migration.props)[LABELS.version];
+            if (release === undefined) continue;
+            for (const d of deploymentsOf(graph).filter((w) => w.namespace === namespaceKey(migration) && w.podLabels[LABELS.version] === release)) {
+                if (!graph.dependsOn(d.resource, migration)) {
+                    report(`Deployment ${objectName(d.resource)} runs release ${release} but does not wait for its migration Job ${objectName(migration)}; add the Job to the Deployment's dependsOn`, d.resource.urn);
+                }
             }
         }
     },
@@ -231,8 +379,8 @@ export const changeWindow = stackPolicy<WindowConfig>({
     },
 });
 
-export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts];
-export const migrationPolicies = [migrationAfterSnapshot];
+export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts, smokeTestTargetsItsColor, smokeTestMatchesColorVersion, alertThresholdsWithinRunbook];
+export const migrationPolicies = [migrationAfterSnapshot, podsAfterMigration];
 export const schedulePolicies = [changeWindow];
 
 export const releasePolicies = [...liveTrafficPolicies, ...migrationPolicies, ...schedulePolicies];

@@ -60,7 +60,8 @@ describe("preview: rules that can only decide at `up`", () => {
     it("a rule whose deciding input is a provider output reports an advisory 'can't run … during preview' and decides at up", async () => {
         // These are the only rules that read a value the program computes from provider outputs:
         // - k8s-no-literal-secrets-in-env: a literal *_URL env value built from outputs (may embed credentials);
-        // - sg-no-public-database-ports: an open-CIDR rule whose ports come from an output (e.g. the RDS port);
+        // - sg-no-public-database-ports and sg-no-public-admin-ports: an open-CIDR rule whose ports come
+        //   from an output (e.g. the RDS port);
         // - any resource rule whose own input is an output (e.g. an Ingress certificate ARN annotation), the
         //   analyzer's default: it can't see the value until `up`.
         let graph = edit(releaseGraph(), "auth-service-blue", (r) => {
@@ -74,7 +75,7 @@ describe("preview: rules that can only decide at `up`", () => {
         const diagnostics: Diagnostic[] = await analyzeProgram(ALL_RULES, graph);
         assert.deepEqual(
             diagnostics.map((d) => `${d.enforcementLevel} ${d.policyName} ${/during preview/.test(d.message)}`).sort(),
-            ["advisory k8s-no-literal-secrets-in-env true", "advisory sg-no-public-database-ports true"],
+            ["advisory k8s-no-literal-secrets-in-env true", "advisory sg-no-public-admin-ports true", "advisory sg-no-public-database-ports true"],
         );
     });
 });

@@ -15,8 +15,8 @@ export function container(name: string, image: string, extra: Record<string, any
         name,
         image,
         resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1000m", memory: "1Gi" } },
-        livenessProbe: { httpGet: { path: "/health", port: 3000 } },
-        readinessProbe: { httpGet: { path: "/health", port: 3000 } },
+        livenessProbe: { httpGet: { path: "/health/live", port: 3000 } },
+        readinessProbe: { httpGet: { path: "/health/ready", port: 3000 } },
         securityContext: {
             runAsNonRoot: true,
             allowPrivilegeEscalation: false,
@@ -45,7 +45,12 @@ export function deployment(service: string, color: string, replicas = 5, version
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                 template: {
                     metadata: { labels: { ...labels, "app.kubernetes.io/name": service } },
-                    spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [container(service, `${ECR}/${service}:${version}`)] },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+                        containers: [container(service, `${ECR}/${service}:${version}`)],
+                    },
                 },
             },
         },
@@ -62,13 +67,13 @@ export function job(name: string, labels: Record<string, string>, annotations: R
         dependencies,
         props: {
             metadata: { name, namespace: NS, labels, annotations },
-            spec: { template: { metadata: { labels }, spec: { restartPolicy: "Never", securityContext: { runAsNonRoot: true }, containers: [c] } } },
+            spec: { template: { metadata: { labels }, spec: { restartPolicy: "Never", automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [c] } } },
         },
     });
 }
 
 export function smokeJob(service: string, color: string): R {
-    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-preview` });
+    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-${color}` });
 }
 
 export function service(name: string, selector: Record<string, string>, role = "live", dependencies: string[] = []): R {
@@ -78,7 +83,7 @@ export function service(name: string, selector: Record<string, string>, role = "
         dependencies,
         props: {
             metadata: { name, namespace: NS, labels: { [ROLE_LABEL]: role } },
-            spec: { type: "NodePort", selector, ports: [{ port: 80, targetPort: 3000 }] },
+            spec: { type: role === "live" ? "NodePort" : "ClusterIP", selector, ports: [{ port: 80, targetPort: 3000 }] },
         },
     });
 }
@@ -90,6 +95,8 @@ export function k8s(type: string, name: string, props: Record<string, any>): R {
 export function aws(type: string, name: string, props: Record<string, any>, more: Partial<TestResource> = {}): R {
     return withUrn({ type, name, props: { tags: TAGS, ...props }, ...more });
 }
+
+export const PARAMETER_GROUP = "prod-db-postgres16";
 
 export const rdsPrimary = () =>
     aws(
@@ -104,6 +111,7 @@ export const rdsPrimary = () =>
             skipFinalSnapshot: false,
             finalSnapshotIdentifier: "prod-db-final",
             multiAz: true,
+            parameterGroupName: PARAMETER_GROUP,
         },
         { protect: true },
     );
@@ -114,7 +122,7 @@ export function releaseGraph(): R[] {
     const replica = aws(
         "aws:rds/instance:Instance",
         "prod-db-replica-1",
-        { identifier: "prod-db-replica-1", replicateSourceDb: UNKNOWN, deletionProtection: true, publiclyAccessible: false },
+        { identifier: "prod-db-replica-1", replicateSourceDb: UNKNOWN, deletionProtection: true, publiclyAccessible: false, parameterGroupName: PARAMETER_GROUP },
         { propertyDependencies: { replicateSourceDb: [db.urn] }, dependencies: [db.urn] },
     );
     const snapshot = aws(
@@ -129,6 +137,8 @@ export function releaseGraph(): R[] {
     const smokeBlue = smokeJob("auth-service", "blue");
     const live = service("auth-service", { app: "auth-service", color: "blue" }, "live", [smokeBlue.urn]);
     const preview = service("auth-service-preview", { app: "auth-service", color: "green" }, "preview");
+    // What each color's smoke test targets: a Service selecting that color alone.
+    const colorServices = ["blue", "green"].map((color) => service(`auth-service-${color}`, { app: "auth-service", color }, ROLES.color));
     const vpc = aws("aws:ec2/vpc:Vpc", "network-vpc", { cidrBlock: "10.20.0.0/16" });
     const subnets = ["a", "b", "c"].map((z) =>
         aws("aws:ec2/subnet:Subnet", `network-private-${z}`, { vpcId: UNKNOWN, availabilityZone: `us-east-1${z}`, cidrBlock: "10.20.0.0/20" }, { propertyDependencies: { vpcId: [vpc.urn] } }),
@@ -142,20 +152,44 @@ export function releaseGraph(): R[] {
         smokeJob("auth-service", "green"),
         live,
         preview,
+        ...colorServices,
         k8s("kubernetes:policy/v1:PodDisruptionBudget", "auth-service-blue", { spec: { maxUnavailable: 1, selector: { matchLabels: { app: "auth-service", color: "blue" } } } }),
         k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }),
-        k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", { metadata: { labels: { app: "auth-service", [ROLE_LABEL]: ROLES.alerts } }, spec: { groups: [] } }),
+        k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", {
+            metadata: { labels: { app: "auth-service", [ROLE_LABEL]: ROLES.alerts } },
+            spec: {
+                groups: [
+                    {
+                        name: "auth-service-alerts",
+                        rules: [
+                            { alert: "AuthServiceNoReadyEndpoints", expr: 'sum(kube_endpoint_address{endpoint="auth-service", ready="true"}) == 0', for: "1m" },
+                            { alert: "AuthServiceErrorRateHigh", expr: 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05', for: "1m" },
+                        ],
+                    },
+                ],
+            },
+        }),
         k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "auth-service-blue", {
             spec: { minReplicas: 5, maxReplicas: 50, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "auth-service-blue" } },
         }),
         k8s("kubernetes:networking.k8s.io/v1:Ingress", "api", {
             metadata: { annotations: { "alb.ingress.kubernetes.io/target-type": "instance" } },
-            spec: { ingressClassName: "alb", tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }], rules: [{ host: "api.example.com" }] },
+            spec: {
+                ingressClassName: "alb",
+                tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }],
+                rules: [
+                    {
+                        host: "api.example.com",
+                        http: { paths: [{ path: "/v1/auth", pathType: "Prefix", backend: { service: { name: "auth-service", port: { number: 80 } } } }] },
+                    },
+                ],
+            },
         }),
         k8s("kubernetes:core/v1:ConfigMap", "release-manifest", {
             metadata: { labels: { [ROLE_LABEL]: ROLES.manifest } },
             data: { environment: "prod", version: "1.2.3", scheduledAt: "2026-11-26T14:30:00-05:00", hotfix: "false" },
         }),
+        aws("aws:rds/parameterGroup:ParameterGroup", PARAMETER_GROUP, { name: PARAMETER_GROUP, family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "1" }] }),
         db,
         replica,
         snapshot,

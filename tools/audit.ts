@@ -5,8 +5,10 @@
 // AnalyzeStack once with the resources' state. Exit codes as for plan.
 import * as path from "path";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import { exportViolations } from "./exportChecks";
 import { renderMarkdown } from "./markdown";
 import { checkWith } from "../offline/policyCheck";
+import { readPolicyConfigFile } from "../offline/policyConfig";
 import { countByLevel, renderJson, Report, ShownResource } from "./report";
 import { analysisForExport, ExportResource, readStackExport, StackExport } from "../offline/stackExport";
 import { isProvider, STACK_TYPE, urnName } from "../offline/wire";
@@ -36,12 +38,15 @@ export async function audit(opts: AuditOptions): Promise<CommandResult> {
     const data = readStackExport(opts.exportFile);
     const resources = data.deployment.resources;
     const { stack, project } = stackIdentity(resources);
-    const { prepared: input, check } = await checkWith(
+    const { prepared: input, check: packCheck } = await checkWith(
         opts.packDir,
         opts.policyConfigFile,
         async () => analysisForExport(data),
         (analysis) => ({ stack, project, dryRun: false, input: analysis }),
     );
+    // What the export carries and the analyzer protocol doesn't (retainOnDelete), checked here.
+    const allLevel = readPolicyConfigFile(opts.policyConfigFile).all?.enforcementLevel;
+    const check = { ...packCheck, violations: [...packCheck.violations, ...exportViolations(data, packCheck.pack, allLevel)] };
     const report: Report = {
         title: `Audit ${stack}: ${opts.exportFile} (${resources.length} resources in the export)`,
         resources: resources.filter((r) => !r.delete).map(shownResource),

@@ -3,6 +3,7 @@ import { ROLE_LABEL, ROLES } from "../conventions";
 import type { Diagnostic } from "../offline/analyzer";
 import type { CheckResult } from "../offline/policyCheck";
 import { isSecret, UNKNOWN } from "../offline/wire";
+import type { ViolationSource } from "./exportChecks";
 
 /** What the report shows of a resource: its place in the tree and the properties it ends up with. */
 export interface ShownResource {
@@ -147,11 +148,16 @@ function renderVerdicts(violations: Diagnostic[]): string[] {
         lines.push(`  ${urn}`);
         for (const v of sortByLevel(list)) {
             const [first, ...rest] = v.message.split("\n");
-            lines.push(`    ${v.enforcementLevel.padEnd(9)} ${v.policyName}: ${first}`);
+            lines.push(`    ${v.enforcementLevel.padEnd(9)} ${v.policyName}${fromExport(v) ? " (from the stack export)" : ""}: ${first}`);
             for (const line of rest) lines.push(`              ${line}`);
         }
     }
     return lines;
+}
+
+/** Whether a violation was found in the stack export itself rather than by the policy pack. */
+function fromExport(v: Diagnostic): boolean {
+    return (v as Diagnostic & { source?: ViolationSource }).source === "stack-export";
 }
 
 function sortByLevel(list: Diagnostic[]): Diagnostic[] {
@@ -188,7 +194,13 @@ export function renderJson(report: Report, resources: unknown[], extra: Record<s
                 policyPack: { name: report.check.pack.name, version: report.check.pack.version, config: report.policyConfigFile },
                 resources,
                 liveColors: liveColors(report.resources),
-                violations: report.check.violations.map((v) => ({ policyName: v.policyName, enforcementLevel: v.enforcementLevel, urn: v.urn, message: v.message })),
+                violations: report.check.violations.map((v) => ({
+                    policyName: v.policyName,
+                    enforcementLevel: v.enforcementLevel,
+                    urn: v.urn,
+                    message: v.message,
+                    ...(fromExport(v) ? { source: "stack-export" } : {}),
+                })),
                 notes: report.notes,
                 summary: { resources: report.resources.length, mandatory, advisory, passed: mandatory === 0 },
             },
