@@ -4,24 +4,13 @@ import * as assert from "node:assert/strict";
 import { byName, byType, configValue, inputs, plain, ProgramRun, readStackConfig, UNKNOWN } from "./harness";
 import { Database } from "../components/database";
 import { parseStackConfig, PROJECT } from "../config";
-import { construct, migrationJobs, only, platformRuns, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, Stack, T } from "./support/platform";
+import { construct, migrationJobs, only, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, Stack, T, recordedPlatform } from "./support/platform";
 
-let staging: ProgramRun;
-let prodLive: ProgramRun;
-let restoring: ProgramRun;
-let stacks: Stack[];
-
-before(async () => {
-    const runs = await platformRuns();
-    staging = runs.staging;
-    prodLive = runs.prodLive;
-    restoring = runs.restoring;
-    stacks = runs.stacks;
-});
+const runs = recordedPlatform();
 
 describe("platform: database", () => {
     it("runs an encrypted, protected, private primary with backups and a final snapshot", () => {
-        for (const { name, run } of stacks) {
+        for (const { name, run } of runs.stacks) {
             const primary = primaryOf(run);
             const db = inputs(primary);
             const config = configValue(run.source, "database");
@@ -45,7 +34,7 @@ describe("platform: database", () => {
     });
 
     it("forces SSL through a parameter group of the engine's major version", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const group = inputs(only(run, T.parameterGroup));
             assert.equal(group.family, "postgres16");
             assert.ok(group.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"));
@@ -53,11 +42,11 @@ describe("platform: database", () => {
     });
 
     it("has read replicas only in prod, protected, replicating the primary", () => {
-        assert.equal(replicasOf(staging).length, 0);
-        assert.equal(byType(staging, T.rds).length, 1);
-        const replicas = replicasOf(prodLive);
+        assert.equal(replicasOf(runs.staging).length, 0);
+        assert.equal(byType(runs.staging, T.rds).length, 1);
+        const replicas = replicasOf(runs.prodLive);
         assert.equal(replicas.length, 2);
-        const config = configValue(prodLive.source, "database");
+        const config = configValue(runs.prodLive.source, "database");
         for (const replica of replicas) {
             assert.equal(inputs(replica).replicateSourceDb, "prod-db");
             assert.equal(inputs(replica).maxAllocatedStorage, config.maxAllocatedStorage, "a replica that fills up stops replicating");
@@ -72,7 +61,7 @@ describe("platform: database", () => {
     });
 
     it("admits only the node security group on 5432, with no CIDR rule", () => {
-        for (const { run } of [...stacks, { run: prodLive }]) {
+        for (const { run } of [...runs.stacks, { run: runs.prodLive }]) {
             const group = byName(run, T.securityGroup, "database-sg");
             assert.equal(inputs(group).ingress, undefined, "no inline ingress");
             const rules = byType(run, T.ingressRule).filter((r) => sources(run, r, "securityGroupId").some((g) => g.urn === group.urn));
@@ -85,14 +74,14 @@ describe("platform: database", () => {
             assert.deepEqual(sources(run, rules[0], "referencedSecurityGroupId").map((g) => g.name), ["cluster-nodes"]);
             assert.equal(byType(run, T.legacyRule).length, 0);
         }
-        const nodeSgOnNodes = inputs(only(prodLive, T.launchTemplate)).vpcSecurityGroupIds[0];
-        const dbRule = byType(prodLive, T.ingressRule).find((r) => r.name.startsWith("database-"))!;
+        const nodeSgOnNodes = inputs(only(runs.prodLive, T.launchTemplate)).vpcSecurityGroupIds[0];
+        const dbRule = byType(runs.prodLive, T.ingressRule).find((r) => r.name.startsWith("database-"))!;
         assert.notEqual(nodeSgOnNodes, UNKNOWN);
         assert.equal(inputs(dbRule).referencedSecurityGroupId, nodeSgOnNodes);
     });
 
     it("encrypts with KMS keys that all rotate", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const keys = byType(run, T.kmsKey);
             assert.ok(keys.length >= 2);
             for (const key of keys) assert.equal(inputs(key).enableKeyRotation, true, key.name);
@@ -101,39 +90,39 @@ describe("platform: database", () => {
     });
 
     it("snapshots the primary before each release's migration and keeps the snapshot when the release leaves the config", () => {
-        for (const { name, run } of [...stacks, { name: "prod", run: prodLive }]) {
+        for (const { name, run } of [...runs.stacks, { name: "prod", run: runs.prodLive }]) {
             const snapshot = only(run, T.snapshot);
             assert.equal(inputs(snapshot).dbSnapshotIdentifier, `${name}-db-snapshot-1-2-3`);
             assert.equal(snapshot.retainOnDelete, true);
             assert.deepEqual(sources(run, snapshot, "dbInstanceIdentifier").map((r) => r.urn), [primaryOf(run).urn]);
         }
-        assert.equal(inputs(only(prodLive, T.snapshot)).dbInstanceIdentifier, "prod-db");
-        assert.deepEqual(plain(prodLive.outputs.preMigrationSnapshotIds), { "1.2.3": "prod-db-snapshot-1-2-3" });
+        assert.equal(inputs(only(runs.prodLive, T.snapshot)).dbInstanceIdentifier, "prod-db");
+        assert.deepEqual(plain(runs.prodLive.outputs.preMigrationSnapshotIds), { "1.2.3": "prod-db-snapshot-1-2-3" });
     });
 
     it("alarms on CPU, free storage and each replica's lag", () => {
         const alarms = (run: ProgramRun) => byType(run, T.alarm).map(inputs);
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const cpu = alarms(run).find((a) => a.metricName === "CPUUtilization")!;
             assert.deepEqual([cpu.comparisonOperator, cpu.threshold], ["GreaterThanThreshold", 80]);
             const storage = alarms(run).find((a) => a.metricName === "FreeStorageSpace")!;
             const allocatedBytes = configValue(run.source, "database").allocatedStorage * 1024 ** 3;
             assert.deepEqual([storage.comparisonOperator, storage.threshold], ["LessThanThreshold", allocatedBytes / 10]);
         }
-        assert.equal(alarms(staging).filter((a) => a.metricName === "ReplicaLag").length, 0);
-        const lag = alarms(prodLive).filter((a) => a.metricName === "ReplicaLag");
+        assert.equal(alarms(runs.staging).filter((a) => a.metricName === "ReplicaLag").length, 0);
+        const lag = alarms(runs.prodLive).filter((a) => a.metricName === "ReplicaLag");
         assert.deepEqual(lag.map((a) => a.dimensions.DBInstanceIdentifier).sort(), ["prod-db-replica-1", "prod-db-replica-2"]);
         assert.ok(lag.every((a) => a.threshold === 30));
-        const topicArn = plain(prodLive.outputs.databaseAlarmTopicArn);
+        const topicArn = plain(runs.prodLive.outputs.databaseAlarmTopicArn);
         assert.match(topicArn, /^arn:aws:/);
-        for (const alarm of alarms(prodLive)) {
+        for (const alarm of alarms(runs.prodLive)) {
             assert.deepEqual(alarm.alarmActions, [topicArn], `${alarm.metricName} notifies the alarm topic`);
             assert.deepEqual(alarm.okActions, [topicArn]);
         }
     });
 
     it("restores the configured snapshot into a new protected instance, keeps the original, and points the services at the copy", () => {
-        const restored = byName(restoring, T.rds, "database-restore");
+        const restored = byName(runs.restoring, T.rds, "database-restore");
         const db = inputs(restored);
         assert.equal(db.identifier, "prod-db-restore");
         assert.equal(db.snapshotIdentifier, RESTORE_FROM);
@@ -145,18 +134,18 @@ describe("platform: database", () => {
         // version or to less storage than autoscaling reached would fail the restore.
         assert.equal(db.engineVersion, undefined);
         assert.equal(db.allocatedStorage, undefined);
-        assert.equal(db.maxAllocatedStorage, configValue(restoring.source, "database").maxAllocatedStorage);
-        assert.equal(inputs(only(restoring, T.parameterGroup)).family, "postgres16");
-        assert.equal(inputs(primaryOf(restoring)).engineVersion, "16");
-        assert.equal(inputs(primaryOf(restoring)).identifier, "prod-db");
-        assert.equal(primaryOf(restoring).protect, true);
-        assert.equal(byType(restoring, T.snapshot).length, 0);
-        assert.equal(migrationJobs(restoring).length, 0);
+        assert.equal(db.maxAllocatedStorage, configValue(runs.restoring.source, "database").maxAllocatedStorage);
+        assert.equal(inputs(only(runs.restoring, T.parameterGroup)).family, "postgres16");
+        assert.equal(inputs(primaryOf(runs.restoring)).engineVersion, "16");
+        assert.equal(inputs(primaryOf(runs.restoring)).identifier, "prod-db");
+        assert.equal(primaryOf(runs.restoring).protect, true);
+        assert.equal(byType(runs.restoring, T.snapshot).length, 0);
+        assert.equal(migrationJobs(runs.restoring).length, 0);
 
-        const appSecret = inputs(only(restoring, T.k8sSecret));
+        const appSecret = inputs(only(runs.restoring, T.k8sSecret));
         assert.match(appSecret.stringData.DATABASE_URL, /@prod-db-restore\.[a-z0-9.-]+:5432\/api_platform\?sslmode=require$/);
-        assert.match(plain(restoring.outputs.databaseEndpoint), /^prod-db-restore\./);
-        assert.doesNotMatch(inputs(only(prodLive, T.k8sSecret)).stringData.DATABASE_URL, /prod-db-restore/);
+        assert.match(plain(runs.restoring.outputs.databaseEndpoint), /^prod-db-restore\./);
+        assert.doesNotMatch(inputs(only(runs.prodLive, T.k8sSecret)).stringData.DATABASE_URL, /prod-db-restore/);
     });
 
     it("gives the restored instance read replicas of its own and keeps the original's", () => {
@@ -166,14 +155,14 @@ describe("platform: database", () => {
                 .filter((db) => db.replicateSourceDb)
                 .map((db) => `${db.identifier} <- ${db.replicateSourceDb}`)
                 .sort();
-        const replicas = configValue(restoring.source, "database").readReplicas;
+        const replicas = configValue(runs.restoring.source, "database").readReplicas;
         const expected = (source: string) => Array.from({ length: replicas }, (_, i) => `${source}-replica-${i + 1} <- ${source}`);
-        assert.deepEqual(sourceOf(restoring), [...expected("prod-db"), ...expected("prod-db-restore")].sort());
-        for (const r of byType(restoring, T.rds).filter((x) => inputs(x).replicateSourceDb)) assert.equal(r.protect, true, r.name);
-        const endpoints = plain<string[]>(restoring.outputs.databaseReplicaEndpoints);
+        assert.deepEqual(sourceOf(runs.restoring), [...expected("prod-db"), ...expected("prod-db-restore")].sort());
+        for (const r of byType(runs.restoring, T.rds).filter((x) => inputs(x).replicateSourceDb)) assert.equal(r.protect, true, r.name);
+        const endpoints = plain<string[]>(runs.restoring.outputs.databaseReplicaEndpoints);
         assert.equal(endpoints.length, replicas);
         for (const endpoint of endpoints) assert.match(endpoint, /^prod-db-restore-replica-\d\./);
-        const lagAlarms = byType(restoring, T.alarm).map(inputs).filter((a) => a.metricName === "ReplicaLag");
+        const lagAlarms = byType(runs.restoring, T.alarm).map(inputs).filter((a) => a.metricName === "ReplicaLag");
         assert.deepEqual(lagAlarms.map((a) => a.dimensions.DBInstanceIdentifier).sort(), expected("prod-db-restore").map((s) => s.split(" ")[0]));
     });
 });

@@ -3,26 +3,13 @@
 import * as assert from "node:assert/strict";
 import { byName, byType, configValue, dependsOn, inputs, ProgramRun, providerUrn } from "./harness";
 import { computedOutputs, fakePassword } from "../offline/fakeOutputs";
-import { assertIrsaTrust, chartRelease, only, platformRuns, sources, Stack, T, visibleText, ZONES } from "./support/platform";
+import { assertIrsaTrust, chartRelease, only, sources, Stack, T, visibleText, ZONES, recordedPlatform } from "./support/platform";
 
-let staging: ProgramRun;
-let prod: ProgramRun;
-let prodLive: ProgramRun;
-let restoring: ProgramRun;
-let stacks: Stack[];
-
-before(async () => {
-    const runs = await platformRuns();
-    staging = runs.staging;
-    prod = runs.prod;
-    prodLive = runs.prodLive;
-    restoring = runs.restoring;
-    stacks = runs.stacks;
-});
+const runs = recordedPlatform();
 
 describe("platform: EKS cluster", () => {
     it("pins the version, logs every control-plane log type and encrypts secrets with a rotating key", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const cluster = only(run, T.eks);
             const c = inputs(cluster);
             assert.equal(c.version, configValue(run.source, "cluster").kubernetesVersion);
@@ -35,7 +22,7 @@ describe("platform: EKS cluster", () => {
     });
 
     it("opens the public endpoint only to the configured CIDRs, never 0.0.0.0/0", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const vpc = inputs(only(run, T.eks)).vpcConfig;
             assert.equal(vpc.endpointPrivateAccess, true);
             assert.equal(vpc.endpointPublicAccess, true);
@@ -47,7 +34,7 @@ describe("platform: EKS cluster", () => {
 
     for (const name of ["staging", "prod"] as const) {
         it(`${name}: the managed node group spans the private subnets of all ${ZONES[name]} zones and scales from config`, () => {
-            const run = name === "staging" ? staging : prod;
+            const run = name === "staging" ? runs.staging : runs.prod;
             const nodeGroup = only(run, T.nodeGroup);
             const subnets = sources(run, nodeGroup, "subnetIds").map(inputs);
             const zones: string[] = configValue(run.source, "availabilityZones");
@@ -64,7 +51,7 @@ describe("platform: EKS cluster", () => {
     }
 
     it("attaches the node security group to the nodes through the launch template", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const nodeGroup = only(run, T.nodeGroup);
             const [template] = sources(run, nodeGroup, "launchTemplate");
             assert.equal(template.type, T.launchTemplate);
@@ -75,7 +62,7 @@ describe("platform: EKS cluster", () => {
     });
 
     it("gives the node role the worker, CNI and ECR policies", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const attached = byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 .filter((a) => a.name.startsWith("cluster-nodes-"))
                 .map((a) => inputs(a).policyArn)
@@ -89,7 +76,7 @@ describe("platform: EKS cluster", () => {
     });
 
     it("installs the core add-ons and the pinned platform charts after the nodes", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             assert.deepEqual(byType(run, T.addon).map((a) => inputs(a).addonName).sort(), ["coredns", "kube-proxy", "vpc-cni"]);
             const charts = Object.fromEntries(byType(run, T.helm).map((r) => [inputs(r).chart, inputs(r).version]));
             assert.deepEqual(Object.keys(charts).sort(), ["aws-load-balancer-controller", "cluster-autoscaler", "kube-prometheus-stack", "metrics-server"]);
@@ -102,7 +89,7 @@ describe("platform: EKS cluster", () => {
     });
 
     it("installs every other chart after the load balancer controller, whose Service webhook admits them", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const controller = chartRelease(run, "aws-load-balancer-controller");
             for (const release of byType(run, T.helm).filter((r) => r !== controller)) {
                 assert.ok(dependsOn(run, release, controller), release.name);
@@ -111,25 +98,25 @@ describe("platform: EKS cluster", () => {
     });
 
     it("turns on NetworkPolicy enforcement in the VPC CNI", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const cni = byType(run, T.addon).find((a) => inputs(a).addonName === "vpc-cni")!;
             assert.deepEqual(JSON.parse(inputs(cni).configurationValues), { enableNetworkPolicy: "true" });
         }
     });
 
     it("lets only the controller's service account assume its role through the cluster's OIDC provider", () => {
-        const oidc = only(prodLive, T.oidc);
+        const oidc = only(runs.prodLive, T.oidc);
         assert.match(inputs(oidc).url, /^https:\/\/oidc\.eks\./);
         assert.deepEqual(inputs(oidc).clientIdLists, ["sts.amazonaws.com"]);
-        const role = byName(prodLive, T.role, "cluster-lb-controller");
-        assertIrsaTrust(prodLive, role, "kube-system:aws-load-balancer-controller");
-        const release = chartRelease(prodLive, "aws-load-balancer-controller");
+        const role = byName(runs.prodLive, T.role, "cluster-lb-controller");
+        assertIrsaTrust(runs.prodLive, role, "kube-system:aws-load-balancer-controller");
+        const release = chartRelease(runs.prodLive, "aws-load-balancer-controller");
         assert.equal(inputs(release).values.serviceAccount.name, "aws-load-balancer-controller");
-        assert.ok(dependsOn(prodLive, release, role));
+        assert.ok(dependsOn(runs.prodLive, release, role));
     });
 
     it("installs kube-prometheus-stack so Prometheus evaluates PrometheusRules from every namespace", () => {
-        for (const { run } of [...stacks, { run: prodLive }]) {
+        for (const { run } of [...runs.stacks, { run: runs.prodLive }]) {
             const release = chartRelease(run, "kube-prometheus-stack");
             const r = inputs(release);
             assert.equal(r.repositoryOpts.repo, "https://prometheus-community.github.io/helm-charts");
@@ -140,13 +127,13 @@ describe("platform: EKS cluster", () => {
             assert.equal(r.values.grafana.enabled, true);
             assert.equal(r.values.alertmanager.enabled, true);
         }
-        const grafana = inputs(chartRelease(prodLive, "kube-prometheus-stack")).values.grafana;
+        const grafana = inputs(chartRelease(runs.prodLive, "kube-prometheus-stack")).values.grafana;
         assert.equal(grafana.adminPassword, fakePassword("cluster-grafana-admin", 32), "not the chart's public default");
-        assert.ok(!visibleText(prodLive).includes(grafana.adminPassword), "the Grafana password leaks in plaintext");
+        assert.ok(!visibleText(runs.prodLive).includes(grafana.adminPassword), "the Grafana password leaks in plaintext");
     });
 
     it("runs the cluster autoscaler with its own IRSA role, and leaves the node group's desired size to it", () => {
-        for (const { name, run } of stacks) {
+        for (const { name, run } of runs.stacks) {
             const cluster = configValue(run.source, "cluster");
             const values = inputs(chartRelease(run, "cluster-autoscaler")).values;
             assert.equal(inputs(chartRelease(run, "cluster-autoscaler")).repositoryOpts.repo, "https://kubernetes.github.io/autoscaler");
@@ -157,12 +144,12 @@ describe("platform: EKS cluster", () => {
             assert.equal(values.extraArgs["skip-nodes-with-local-storage"], false, "pods with emptyDir volumes don't pin nodes");
             assert.deepEqual(only(run, T.nodeGroup).ignoreChanges, ["scalingConfig.desiredSize"]);
         }
-        const release = chartRelease(prodLive, "cluster-autoscaler");
-        const role = byName(prodLive, T.role, "cluster-cluster-autoscaler");
-        assertIrsaTrust(prodLive, role, "kube-system:cluster-autoscaler");
+        const release = chartRelease(runs.prodLive, "cluster-autoscaler");
+        const role = byName(runs.prodLive, T.role, "cluster-cluster-autoscaler");
+        assertIrsaTrust(runs.prodLive, role, "kube-system:cluster-autoscaler");
         assert.equal(inputs(release).values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"], computedOutputs(T.role, role.name, {}).arn);
-        const policy = byName(prodLive, T.iamPolicy, "cluster-cluster-autoscaler");
-        assert.ok(dependsOn(prodLive, release, policy), "the role has its policy before the autoscaler runs");
+        const policy = byName(runs.prodLive, T.iamPolicy, "cluster-cluster-autoscaler");
+        assert.ok(dependsOn(runs.prodLive, release, policy), "the role has its policy before the autoscaler runs");
         const statements: any[] = JSON.parse(inputs(policy).policy).Statement;
         const actions = statements.flatMap((st) => [st.Action].flat());
         for (const action of ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeLaunchTemplateVersions", "eks:DescribeNodegroup"]) {
@@ -177,9 +164,9 @@ describe("platform: EKS cluster", () => {
     });
 
     it("grants cluster-admin to the configured roles through EKS access entries", () => {
-        for (const { run } of [...stacks, { run: prodLive }]) {
+        for (const { run } of [...runs.stacks, { run: runs.prodLive }]) {
             const admins: string[] = configValue(run.source, "cluster").adminRoleArns;
-            assert.ok(admins.length > 0, "the shipped stacks name an admin role");
+            assert.ok(admins.length > 0, "the shipped runs.stacks name an admin role");
             const eks = only(run, T.eks);
             assert.ok(["API", "API_AND_CONFIG_MAP"].includes(inputs(eks).accessConfig.authenticationMode));
             const entries = byType(run, T.accessEntry);
@@ -194,12 +181,12 @@ describe("platform: EKS cluster", () => {
                 assert.deepEqual(inputs(association).accessScope, { type: "cluster" });
             }
         }
-        const association = byType(prodLive, T.accessPolicy)[0];
+        const association = byType(runs.prodLive, T.accessPolicy)[0];
         assert.equal(inputs(association).principalArn, "arn:aws:iam::123456789012:role/platform-admin");
     });
 
     it("sends every Kubernetes resource through the cluster's provider", () => {
-        for (const { run } of [...stacks, { run: restoring }]) {
+        for (const { run } of [...runs.stacks, { run: runs.restoring }]) {
             const provider = only(run, T.k8sProvider);
             const kubernetesResources = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
             assert.ok(kubernetesResources.length >= 5);

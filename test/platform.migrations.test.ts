@@ -7,22 +7,13 @@ import { byType, configValue, dependsOn, inputs, ProgramRun, readStackConfig } f
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
 import { parseStackConfig } from "../config";
 import { ANNOTATIONS, ROLE_LABEL, ROLES } from "../conventions";
-import { chartRelease, construct, isSecretAt, migrationJob, only, platformRuns, REDIS_URL, Stack, T } from "./support/platform";
+import { chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, Stack, T, recordedPlatform } from "./support/platform";
 
-let prodLive: ProgramRun;
-let restoring: ProgramRun;
-let stacks: Stack[];
-
-before(async () => {
-    const runs = await platformRuns();
-    prodLive = runs.prodLive;
-    restoring = runs.restoring;
-    stacks = runs.stacks;
-});
+const runs = recordedPlatform();
 
 describe("platform: app namespace and migrations", () => {
     it("enforces the restricted pod security standard on the app namespace", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const ns = inputs(only(run, T.namespace));
             assert.equal(ns.metadata.name, configValue(run.source, "namespace"));
             assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
@@ -30,18 +21,18 @@ describe("platform: app namespace and migrations", () => {
     });
 
     it("creates the namespace, and so everything in it, only after the nodes, add-ons and platform charts", () => {
-        for (const { run } of [...stacks, { run: prodLive }]) {
+        for (const { run } of [...runs.stacks, { run: runs.prodLive }]) {
             const ns = only(run, T.namespace);
             const controller = chartRelease(run, "aws-load-balancer-controller");
             assert.ok(dependsOn(run, ns, controller), "the controller's webhooks admit Services and Ingresses");
             assert.ok(dependsOn(run, ns, only(run, T.nodeGroup)));
             for (const r of [...byType(run, T.addon), ...byType(run, T.helm)]) assert.ok(dependsOn(run, ns, r), r.name);
         }
-        const namespace = configValue(prodLive.source, "namespace");
-        const controller = chartRelease(prodLive, "aws-load-balancer-controller");
-        const inNamespace = prodLive.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && inputs(r).metadata?.namespace === namespace);
+        const namespace = configValue(runs.prodLive.source, "namespace");
+        const controller = chartRelease(runs.prodLive, "aws-load-balancer-controller");
+        const inNamespace = runs.prodLive.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && inputs(r).metadata?.namespace === namespace);
         assert.ok(inNamespace.length >= 10, `only ${inNamespace.length} resources in the namespace`);
-        for (const r of inNamespace) assert.ok(dependsOn(prodLive, r, controller), `${r.type} ${r.name}`);
+        for (const r of inNamespace) assert.ok(dependsOn(runs.prodLive, r, controller), `${r.type} ${r.name}`);
     });
 
     it("awaits a migration Job as long as its deadline allows, not the provider's default 10 minutes", async () => {
@@ -60,14 +51,14 @@ describe("platform: app namespace and migrations", () => {
     });
 
     it("writes REDIS_URL to app-secrets only when a Redis URL is configured", () => {
-        const withRedis = only(restoring, T.k8sSecret);
+        const withRedis = only(runs.restoring, T.k8sSecret);
         assert.equal(inputs(withRedis).stringData.REDIS_URL, REDIS_URL);
         assert.ok(isSecretAt(withRedis.inputs, ["stringData", "REDIS_URL"]));
-        assert.deepEqual(Object.keys(inputs(only(prodLive, T.k8sSecret)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
+        assert.deepEqual(Object.keys(inputs(only(runs.prodLive, T.k8sSecret)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
     });
 
     it("runs each release's migration as a restricted, one-shot Job after its snapshot", () => {
-        for (const { run } of [...stacks, { run: prodLive }]) {
+        for (const { run } of [...runs.stacks, { run: runs.prodLive }]) {
             const job = migrationJob(run);
             const spec = inputs(job);
             assert.equal(spec.metadata.name, "migrate-1-2-3");
@@ -95,7 +86,7 @@ describe("platform: app namespace and migrations", () => {
             assert.equal(databaseUrl.value, undefined);
             assert.equal(databaseUrl.valueFrom.secretKeyRef.key, "DATABASE_URL");
         }
-        const live = inputs(migrationJob(prodLive));
+        const live = inputs(migrationJob(runs.prodLive));
         assert.equal(live.metadata.annotations[ANNOTATIONS.database], "prod-db");
         assert.equal(live.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "app-secrets");
     });

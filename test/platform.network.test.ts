@@ -3,18 +3,9 @@
 import * as assert from "node:assert/strict";
 import { byType, configValue, inputs, ProgramRun } from "./harness";
 import { cidrSubnet, planSubnets } from "../components/network";
-import { only, platformRuns, sources, Stack, T, ZONES } from "./support/platform";
+import { only, sources, Stack, T, ZONES, recordedPlatform } from "./support/platform";
 
-let staging: ProgramRun;
-let prod: ProgramRun;
-let stacks: Stack[];
-
-before(async () => {
-    const runs = await platformRuns();
-    staging = runs.staging;
-    prod = runs.prod;
-    stacks = runs.stacks;
-});
+const runs = recordedPlatform();
 
 describe("platform: network", () => {
     it("carves disjoint subnets deterministically from the VPC CIDR", () => {
@@ -28,7 +19,7 @@ describe("platform: network", () => {
 
     for (const name of ["staging", "prod"] as const) {
         it(`${name}: a public and a private subnet in each of ${ZONES[name]} zones, tagged for EKS load balancers`, () => {
-            const run = name === "staging" ? staging : prod;
+            const run = name === "staging" ? runs.staging : runs.prod;
             const subnets = byType(run, T.subnet).map(inputs);
             const publicSubnets = subnets.filter((s) => s.tags["kubernetes.io/role/elb"] === "1");
             const privateSubnets = subnets.filter((s) => s.tags["kubernetes.io/role/internal-elb"] === "1");
@@ -42,24 +33,24 @@ describe("platform: network", () => {
         });
     }
 
-    it("runs one NAT gateway per zone in prod and one shared in staging, and every private subnet routes through one", () => {
-        assert.equal(byType(staging, T.nat).length, 1);
-        assert.equal(byType(prod, T.nat).length, 3);
-        for (const { run } of stacks) {
+    it("runs one NAT gateway per zone in runs.prod and one shared in runs.staging, and every private subnet routes through one", () => {
+        assert.equal(byType(runs.staging, T.nat).length, 1);
+        assert.equal(byType(runs.prod, T.nat).length, 3);
+        for (const { run } of runs.stacks) {
             const privateTables = byType(run, T.routeTable).filter((t) => t.name.includes("-private-"));
             assert.equal(privateTables.length, configValue<string[]>(run.source, "availabilityZones").length);
             for (const table of privateTables) {
                 assert.ok(sources(run, table, "routes").some((r) => r.type === T.nat), `${table.name} has no route to a NAT gateway`);
             }
         }
-        const prodNats = byType(prod, T.routeTable)
+        const prodNats = byType(runs.prod, T.routeTable)
             .filter((t) => t.name.includes("-private-"))
-            .map((t) => sources(prod, t, "routes").find((r) => r.type === T.nat)!.urn);
-        assert.equal(new Set(prodNats).size, 3, "each prod zone routes through its own NAT gateway");
+            .map((t) => sources(runs.prod, t, "routes").find((r) => r.type === T.nat)!.urn);
+        assert.equal(new Set(prodNats).size, 3, "each runs.prod zone routes through its own NAT gateway");
     });
 
     it("sends VPC flow logs of all traffic to CloudWatch through an IAM role", () => {
-        for (const { run } of stacks) {
+        for (const { run } of runs.stacks) {
             const flowLog = only(run, T.flowLog);
             assert.equal(inputs(flowLog).trafficType, "ALL");
             assert.equal(inputs(flowLog).logDestinationType, "cloud-watch-logs");

@@ -3,25 +3,16 @@
 import * as assert from "node:assert/strict";
 import { byType, inputs, isSecretValue, plain, ProgramRun } from "./harness";
 import { fakePassword } from "../offline/fakeOutputs";
-import { acceptsTags, isSecretAt, only, platformRuns, Stack, STANDARD_TAG_KEYS, T, visibleText } from "./support/platform";
+import { acceptsTags, isSecretAt, only, Stack, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
 
-let prodLive: ProgramRun;
-let restoring: ProgramRun;
-let stacks: Stack[];
-
-before(async () => {
-    const runs = await platformRuns();
-    prodLive = runs.prodLive;
-    restoring = runs.restoring;
-    stacks = runs.stacks;
-});
+const runs = recordedPlatform();
 
 describe("platform: secrets", () => {
     const password = () => fakePassword("database-master-password", 32);
     const jwt = () => fakePassword("app-jwt-secret", 64);
 
     it("passes the master password, connection URL, JWT secret and kubeconfig only as Pulumi secrets", () => {
-        for (const run of [prodLive, restoring]) {
+        for (const run of [runs.prodLive, runs.restoring]) {
             for (const instance of byType(run, T.rds).filter((r) => r.inputs.password !== undefined)) {
                 assert.ok(isSecretValue(instance.inputs.password), instance.name);
                 assert.equal(plain(instance.inputs.password), password());
@@ -38,7 +29,7 @@ describe("platform: secrets", () => {
     });
 
     it("never shows the password or the JWT secret in plaintext in any input or output", () => {
-        for (const run of [prodLive, restoring]) {
+        for (const run of [runs.prodLive, runs.restoring]) {
             const everything = JSON.stringify({ inputs: run.resources.map((r) => r.inputs), outputs: run.outputs });
             assert.ok(everything.includes(password()), "the search must be able to find the password");
             const visible = visibleText(run);
@@ -59,7 +50,7 @@ describe("platform: tags", () => {
     });
 
     it("tags every taggable AWS resource with the standard tags and a Name", () => {
-        for (const { name, run } of stacks) {
+        for (const { name, run } of runs.stacks) {
             const taggable = run.resources.filter((r) => r.custom && r.type.startsWith("aws:") && acceptsTags(r.type));
             assert.ok(taggable.length >= 40, `only ${taggable.length} taggable resources`);
             for (const r of taggable) {

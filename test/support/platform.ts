@@ -35,6 +35,19 @@ export function platformRuns(): Promise<PlatformRuns> {
     return runs;
 }
 
+/**
+ * The platform runs for a spec file: registers a `before` hook that fills the returned object,
+ * so tests read `runs.prod`, `runs.stacks`, … once the hook has run.
+ */
+export function recordedPlatform(): PlatformRuns {
+    const recorded = {} as PlatformRuns;
+    before(async function () {
+        this.timeout(300_000);
+        Object.assign(recorded, await platformRuns());
+    });
+    return recorded;
+}
+
 async function evaluate(): Promise<PlatformRuns> {
     const staging = await runProgram({ stack: "staging" });
     const prod = await runProgram({ stack: "prod" });
