@@ -130,7 +130,12 @@ export function parseImageReference(reference: string): ImageReference | string 
     const bad = parts.find((p) => !PATH_COMPONENT.test(p));
     if (bad !== undefined) return `the repository path component ${JSON.stringify(bad)} is not lowercase letters and digits separated by '.', '_', '__' or '-'`;
     if (rest.length > MAX_NAME_LENGTH) return `the repository name has ${rest.length} characters, more than ${MAX_NAME_LENGTH}`;
-    return { repository: rest, ...(domain !== undefined ? { domain } : {}), ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+    return {
+        repository: rest,
+        ...(domain !== undefined ? { domain } : {}),
+        ...(tag !== undefined ? { tag } : {}),
+        ...(digest !== undefined ? { digest } : {}),
+    };
 }
 
 /** The reference of `repository` at `version`: `repo:1.2.3`, or `repo@sha256:…` for a digest (a tag never holds ':'). */

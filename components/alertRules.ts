@@ -177,7 +177,8 @@ export function serviceAlerts(service: string, namespace: string): AlertRule[] {
             expr: q.appMetricsAbsent(scope),
             for: "5m",
             severity: "high",
-            summary: "no http_requests_total or http_request_duration_seconds series from its pods: the error-rate and latency alerts and the release analysis are blind",
+            summary:
+                "no http_requests_total or http_request_duration_seconds series from its pods: the error-rate and latency alerts and the release analysis are blind",
             threshold: "Monitoring: Prometheus metrics being collected (the other alerts need these series)",
         },
     ];

@@ -123,7 +123,12 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
         this.deployments = { blue: this.colorDeployment("blue"), green: this.colorDeployment("green") };
         this.colorServices = { blue: this.colorService("blue"), green: this.colorService("green") };
-        this.previewService = this.service(previewServiceName(this.serviceName), "preview", "ClusterIP", colorSelector(this.serviceName, previewColor(this.config)));
+        this.previewService = this.service(
+            previewServiceName(this.serviceName),
+            "preview",
+            "ClusterIP",
+            colorSelector(this.serviceName, previewColor(this.config)),
+        );
         for (const color of COLORS) {
             const replicas = this.colorConfig(color).replicas;
             if (replicas === 0) continue;
@@ -342,7 +347,9 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
     /** A color's own Service; its selector never changes, so promote and rollback leave it alone. */
     private colorService(color: Color): k8s.core.v1.Service {
-        return this.service(colorServiceName(this.serviceName, color), "color", "ClusterIP", colorSelector(this.serviceName, color), [], { [LABELS.color]: color });
+        return this.service(colorServiceName(this.serviceName, color), "color", "ClusterIP", colorSelector(this.serviceName, color), [], {
+            [LABELS.color]: color,
+        });
     }
 
     /** ClusterIP for the preview and color Services (in-cluster only); NodePort for live, as ALB instance targets need. */

@@ -75,15 +75,11 @@ export class Database extends pulumi.ComponentResource {
             { subnetIds: args.privateSubnetIds, description: `${this.config.identifier} private subnets`, tags: this.named("subnets") },
             { parent: this },
         );
-        const password = pulumi.secret(
-            new random.RandomPassword(`${name}-master-password`, { length: 32, special: false }, { parent: this }).result,
-        );
+        const password = pulumi.secret(new random.RandomPassword(`${name}-master-password`, { length: 32, special: false }, { parent: this }).result);
 
         const primary = this.primary(name, base, subnetGroup, password);
         const primaryReplicas = this.replicas(name, this.config.identifier, base, primary);
-        const restored = this.config.restoreFromSnapshot
-            ? this.restore(name, this.config.restoreFromSnapshot, base, subnetGroup, password)
-            : undefined;
+        const restored = this.config.restoreFromSnapshot ? this.restore(name, this.config.restoreFromSnapshot, base, subnetGroup, password) : undefined;
         const active = restored ?? primary;
         // A restored database gets read replicas of its own: the original's replicate the data the
         // rollback is getting away from. The original's stay (protected) until removed by hand.
@@ -100,9 +96,7 @@ export class Database extends pulumi.ComponentResource {
             pulumi.interpolate`postgresql://${this.config.username}:${password}@${active.address}:${active.port}/${this.config.dbName}?sslmode=require`,
         );
         this.masterSecretArn = this.masterSecret(name, base.key, active, password).arn;
-        this.snapshotIds = pulumi.output(
-            Object.fromEntries([...this.snapshots].map(([release, snapshot]) => [release, snapshot.dbSnapshotIdentifier])),
-        );
+        this.snapshotIds = pulumi.output(Object.fromEntries([...this.snapshots].map(([release, snapshot]) => [release, snapshot.dbSnapshotIdentifier])));
         this.alarmTopicArn = this.alarms(name, active, replicas).arn;
 
         this.registerOutputs({
@@ -134,7 +128,12 @@ export class Database extends pulumi.ComponentResource {
     private storageKey(name: string): aws.kms.Key {
         return new aws.kms.Key(
             `${name}-storage`,
-            { description: `${this.config.identifier} storage, performance insights and master secret`, enableKeyRotation: true, deletionWindowInDays: 30, tags: this.named("storage") },
+            {
+                description: `${this.config.identifier} storage, performance insights and master secret`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                tags: this.named("storage"),
+            },
             // Without this key the database, its snapshots and the master secret can't be read.
             { parent: this, protect: true },
         );
@@ -295,7 +294,13 @@ export class Database extends pulumi.ComponentResource {
     private masterSecret(name: string, key: aws.kms.Key, active: aws.rds.Instance, password: pulumi.Output<string>): aws.secretsmanager.Secret {
         const secret = new aws.secretsmanager.Secret(
             `${name}-master`,
-            { name: `${this.config.identifier}/master`, description: `${this.config.identifier} master user`, kmsKeyId: key.arn, recoveryWindowInDays: 30, tags: this.named("master") },
+            {
+                name: `${this.config.identifier}/master`,
+                description: `${this.config.identifier} master user`,
+                kmsKeyId: key.arn,
+                recoveryWindowInDays: 30,
+                tags: this.named("master"),
+            },
             { parent: this },
         );
         new aws.secretsmanager.SecretVersion(

@@ -124,8 +124,7 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
         subnets.forEach(
-            (subnet, i) =>
-                new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this }),
+            (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this }),
         );
     }
 
@@ -142,13 +141,7 @@ export class Network extends pulumi.ComponentResource {
         });
     }
 
-    private routePrivateSubnets(
-        name: string,
-        vpc: aws.ec2.Vpc,
-        plan: SubnetPlan[],
-        subnets: aws.ec2.Subnet[],
-        natGateways: aws.ec2.NatGateway[],
-    ): void {
+    private routePrivateSubnets(name: string, vpc: aws.ec2.Vpc, plan: SubnetPlan[], subnets: aws.ec2.Subnet[], natGateways: aws.ec2.NatGateway[]): void {
         plan.forEach((p, i) => {
             const nat = natGateways[Math.min(i, natGateways.length - 1)];
             const table = new aws.ec2.RouteTable(
@@ -166,11 +159,7 @@ export class Network extends pulumi.ComponentResource {
             { name: `/release-platform/${this.prefix}/vpc-flow-logs`, retentionInDays, tags: this.named("vpc-flow-logs") },
             { parent: this },
         );
-        const role = new aws.iam.Role(
-            `${name}-flow-logs`,
-            { assumeRolePolicy: flowLogsTrustPolicy(), tags: this.named("vpc-flow-logs") },
-            { parent: this },
-        );
+        const role = new aws.iam.Role(`${name}-flow-logs`, { assumeRolePolicy: flowLogsTrustPolicy(), tags: this.named("vpc-flow-logs") }, { parent: this });
         new aws.iam.RolePolicy(
             `${name}-flow-logs`,
             {

@@ -94,7 +94,13 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             [`${ALB}/healthcheck-path`]: READINESS_PATH,
             [`${ALB}/success-codes`]: "200",
             ...(ingress.certificateArn ? { [`${ALB}/certificate-arn`]: ingress.certificateArn } : {}),
-            ...(tags && Object.keys(tags).length ? { [`${ALB}/tags`]: Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(",") } : {}),
+            ...(tags && Object.keys(tags).length
+                ? {
+                      [`${ALB}/tags`]: Object.entries(tags)
+                          .map(([k, v]) => `${k}=${v}`)
+                          .join(","),
+                  }
+                : {}),
         };
     }
 
@@ -147,8 +153,16 @@ export class ReleaseTraffic extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [
                 {
-                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                    ports: [53].flatMap((port) => [{ protocol: "UDP", port }, { protocol: "TCP", port }]),
+                    to: [
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                        },
+                    ],
+                    ports: [53].flatMap((port) => [
+                        { protocol: "UDP", port },
+                        { protocol: "TCP", port },
+                    ]),
                 },
             ],
         });

@@ -94,7 +94,10 @@ export function imageVersion(c: Checker, key: string, value: unknown): string | 
         return typeof problem === "string" ? c.fail(key, `${JSON.stringify(s)} is not a valid digest: ${problem}`) : s;
     }
     if (!VERSION_TAG.test(s)) {
-        return c.fail(key, `${JSON.stringify(s)} is not an image tag or a digest; allowed: up to 128 letters, digits, '_', '.', '-' (not starting with '.' or '-'), or "sha256:<64 hex>"`);
+        return c.fail(
+            key,
+            `${JSON.stringify(s)} is not an image tag or a digest; allowed: up to 128 letters, digits, '_', '.', '-' (not starting with '.' or '-'), or "sha256:<64 hex>"`,
+        );
     }
     return s;
 }
@@ -160,7 +163,10 @@ export function scheduledTime(c: Checker, key: string, value: unknown): string |
     const offset = /(?:Z|([+-])(\d{2}):(\d{2}))$/.exec(s)!;
     const offsetValid = offset[1] === undefined || (Number(offset[2]) <= 14 && Number(offset[3]) < 60);
     if (!isCalendarDate(year, month, day) || hour > 23 || minute > 59 || second > 59 || !offsetValid || Number.isNaN(Date.parse(s))) {
-        return c.fail(key, `${JSON.stringify(s)} is not a real date and time; allowed: a date that exists, hours 00–23, minutes and seconds 00–59, an offset up to ±14:00`);
+        return c.fail(
+            key,
+            `${JSON.stringify(s)} is not a real date and time; allowed: a date that exists, hours 00–23, minutes and seconds 00–59, an offset up to ±14:00`,
+        );
     }
     return s;
 }

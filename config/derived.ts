@@ -2,7 +2,16 @@
 // rule of the place it lands. A configured value can be fine on its own and still produce a name its
 // target refuses (an identifier whose replica's identifier passes 63 characters, a release that
 // becomes a snapshot identifier with `--`); each such name is reported against its key.
-import { alertRulesName, colorServiceName, deploymentName, migrationJobName, previewServiceName, smokeJobName, snapshotIdentifier, versionLabel } from "../conventions";
+import {
+    alertRulesName,
+    colorServiceName,
+    deploymentName,
+    migrationJobName,
+    previewServiceName,
+    smokeJobName,
+    snapshotIdentifier,
+    versionLabel,
+} from "../conventions";
 import {
     finalSnapshotIdentifier,
     imageRef,
@@ -67,7 +76,13 @@ function migrationNames(migrations: MigrationConfig[], db: DatabaseConfig | unde
             { key, what: "the migration Job's name", name: migrationJobName(m.release), rule: K8S_DNS_LABEL },
             { key, what: "the migration Job's version label", name: m.release, rule: K8S_LABEL_VALUE },
         ];
-        if (db) names.push({ key, what: "the pre-migration snapshot identifier", name: snapshotIdentifier(db.identifier, m.release), rule: RDS_SNAPSHOT_IDENTIFIER });
+        if (db)
+            names.push({
+                key,
+                what: "the pre-migration snapshot identifier",
+                name: snapshotIdentifier(db.identifier, m.release),
+                rule: RDS_SNAPSHOT_IDENTIFIER,
+            });
         return names;
     });
 }

@@ -13,7 +13,12 @@ export function loadStackConfig(): StackConfig {
     const raw = withRegionFromEnvironment(pulumi.runtime.allConfig());
     // `isConfigSecret` is left out of the SDK's typings but is how the SDK itself tells secure: values.
     const isSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
-    return parseStackConfig(raw, pulumi.getStack(), `Pulumi.${pulumi.getStack()}.yaml`, Object.keys(raw).filter((k) => isSecret(k)));
+    return parseStackConfig(
+        raw,
+        pulumi.getStack(),
+        `Pulumi.${pulumi.getStack()}.yaml`,
+        Object.keys(raw).filter((k) => isSecret(k)),
+    );
 }
 
 /** The AWS provider takes its region from `AWS_REGION` or `AWS_DEFAULT_REGION` when `aws:region` is unset. */

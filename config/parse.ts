@@ -81,7 +81,10 @@ function projectFields(c: Checker, raw: Record<string, string>): Fields {
         const [namespace, key] = fullKey.includes(":") ? (fullKey.split(/:(.*)/s, 2) as [string, string]) : [PROJECT, fullKey];
         if (namespace === PROJECT) own[key] = decode(value);
         else if (closest(namespace, [PROJECT])) {
-            c.fail(fullKey, `unknown namespace ${JSON.stringify(namespace)}; did you mean '${PROJECT}:${key}'? (this program reads only ${PROJECT}:* and aws:region)`);
+            c.fail(
+                fullKey,
+                `unknown namespace ${JSON.stringify(namespace)}; did you mean '${PROJECT}:${key}'? (this program reads only ${PROJECT}:* and aws:region)`,
+            );
         }
     }
     return new Fields(c, own, {

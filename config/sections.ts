@@ -2,8 +2,20 @@
 // field reader (so unread keys are reported as unknown), runs the checks that span fields, and
 // returns the typed section, or `undefined` when a field is unusable (already reported).
 import { MAX_BACKUP_RETENTION_DAYS, MAX_READ_REPLICAS, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
-import { K8S_DNS_LABEL, K8S_SERVICE_NAME, POSTGRES_NAME, RDS_AUTOMATED_SNAPSHOT, RDS_INSTANCE_IDENTIFIER, RDS_SNAPSHOT_IDENTIFIER } from "../naming";
-import { cidr, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, named, pinnedImage, postgresVersion, releaseVersion, scheduledTime } from "./checks";
+import { K8S_SERVICE_NAME, POSTGRES_NAME, RDS_AUTOMATED_SNAPSHOT, RDS_INSTANCE_IDENTIFIER, RDS_SNAPSHOT_IDENTIFIER } from "../naming";
+import {
+    cidr,
+    HOSTNAME,
+    imageRepository,
+    imageVersion,
+    kubernetesVersion,
+    matching,
+    named,
+    pinnedImage,
+    postgresVersion,
+    releaseVersion,
+    scheduledTime,
+} from "./checks";
 import { Checker, complete, describe } from "./reader";
 import {
     AutoscalingConfig,
@@ -126,7 +138,10 @@ function parseAutoscaling(c: Checker, key: string, value: unknown): AutoscalingC
 function parseService(c: Checker, name: string, value: unknown): ServiceConfig | undefined {
     const key = `services.${name}`;
     if (!K8S_SERVICE_NAME.test(name) || name.length > MAX_SERVICE_NAME_LENGTH) {
-        c.fail(key, `service name ${JSON.stringify(name)} must be a Kubernetes Service name of at most ${MAX_SERVICE_NAME_LENGTH} characters; allowed: ${K8S_SERVICE_NAME.allowed}`);
+        c.fail(
+            key,
+            `service name ${JSON.stringify(name)} must be a Kubernetes Service name of at most ${MAX_SERVICE_NAME_LENGTH} characters; allowed: ${K8S_SERVICE_NAME.allowed}`,
+        );
     }
     const f = c.fields(key, value, "services.*");
     if (!f) return undefined;
@@ -157,7 +172,10 @@ function checkLiveColorRuns(c: Checker, key: string, service: Partial<ServiceCon
             `the live color ${live} has 0 replicas, so the live Service would route to no pods; scale ${live} up, or switch live to the color that runs`,
         );
     } else if (autoscaling && liveColor.replicas < autoscaling.minReplicas) {
-        c.fail(`${key}.${live}.replicas`, `the live color ${live} runs ${liveColor.replicas} replicas, below autoscaling.minReplicas ${autoscaling.minReplicas}`);
+        c.fail(
+            `${key}.${live}.replicas`,
+            `the live color ${live} runs ${liveColor.replicas} replicas, below autoscaling.minReplicas ${autoscaling.minReplicas}`,
+        );
     }
 }
 
@@ -219,7 +237,10 @@ export function parseIngress(c: Checker, value: unknown, region: string | undefi
     f.done();
     const certificateRegion = ingress.certificateArn?.split(":")[3];
     if (region !== undefined && certificateRegion !== undefined && certificateRegion !== region) {
-        c.fail("ingress.certificateArn", `the certificate is in ${certificateRegion}, but the load balancer runs in aws:region ${region}; allowed: an ACM certificate in ${region}`);
+        c.fail(
+            "ingress.certificateArn",
+            `the certificate is in ${certificateRegion}, but the load balancer runs in aws:region ${region}; allowed: an ACM certificate in ${region}`,
+        );
     }
     return complete<IngressConfig>(ingress, ["certificateArn"]);
 }

@@ -68,9 +68,7 @@ export function defaultAnalysis(environment: "staging" | "prod"): AnalysisConfig
         consecutiveErrorLimit: 4,
         inconclusiveLimit: 0,
         metrics: {
-            errorRate: prod
-                ? { max: T.errorRateImmediateRollback.ratio, failureLimit: 0 }
-                : { max: T.errorRateAutomaticRollback.ratio, failureLimit: 5 },
+            errorRate: prod ? { max: T.errorRateImmediateRollback.ratio, failureLimit: 0 } : { max: T.errorRateAutomaticRollback.ratio, failureLimit: 5 },
             latencyP95: {
                 maxSeconds: T.latencyP95AutomaticRollback.seconds,
                 baselineFactor: prod ? T.latencyBaselineFactor : 0,

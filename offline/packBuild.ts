@@ -105,7 +105,9 @@ function resolveModuleFile(base: string): string | undefined {
 function hashSources(files: string[], manifestFile: string): string {
     const hash = crypto.createHash("sha256").update(`format ${BUILD_FORMAT}\ntypescript ${typescriptVersion()}\n`);
     for (const file of [...files, manifestFile]) {
-        hash.update(`${path.relative(ROOT, file)}\0`).update(fs.readFileSync(file)).update("\0");
+        hash.update(`${path.relative(ROOT, file)}\0`)
+            .update(fs.readFileSync(file))
+            .update("\0");
     }
     return hash.digest("hex").slice(0, 16);
 }

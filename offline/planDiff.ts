@@ -107,7 +107,11 @@ export const REPLACE_ON_CHANGE: Record<string, string[]> = {
 };
 
 /** The diff from `before` to `after`, resources matched by URN, in `after`'s order (removals last). */
-export function diffResources(before: DiffResource[], after: DiffResource[], outputs?: { before: Record<string, unknown>; after: Record<string, unknown> }): PlanDiff {
+export function diffResources(
+    before: DiffResource[],
+    after: DiffResource[],
+    outputs?: { before: Record<string, unknown>; after: Record<string, unknown> },
+): PlanDiff {
     const old = new Map(before.map((r) => [r.urn, r]));
     const seen = new Set<string>();
     const diff: PlanDiff = { added: [], changed: [], replaced: [], removed: [], unchanged: 0, outputs: [] };
@@ -212,16 +216,43 @@ function urnName(urn: string): string {
 
 /** Resources of an evaluated program run (the harness's recorded registrations). */
 export function diffResourcesOfRun(run: { resources: DiffResource[] }): DiffResource[] {
-    return run.resources.map((r) => ({ urn: r.urn, type: r.type, custom: r.custom, inputs: r.inputs, provider: r.provider, replaceOnChanges: r.replaceOnChanges, protect: r.protect }));
+    return run.resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        custom: r.custom,
+        inputs: r.inputs,
+        provider: r.provider,
+        replaceOnChanges: r.replaceOnChanges,
+        protect: r.protect,
+    }));
 }
 
 /** Resources of a `pulumi stack export` (pending deletes left out, as the engine does). */
 export function diffResourcesOfExport(data: {
-    deployment: { resources: { urn: string; type: string; custom: boolean; inputs?: Record<string, unknown>; provider?: string; replaceOnChanges?: string[]; protect?: boolean; delete?: boolean }[] };
+    deployment: {
+        resources: {
+            urn: string;
+            type: string;
+            custom: boolean;
+            inputs?: Record<string, unknown>;
+            provider?: string;
+            replaceOnChanges?: string[];
+            protect?: boolean;
+            delete?: boolean;
+        }[];
+    };
 }): DiffResource[] {
     return data.deployment.resources
         .filter((r) => !r.delete)
-        .map((r) => ({ urn: r.urn, type: r.type, custom: r.custom, inputs: r.inputs ?? {}, provider: r.provider, replaceOnChanges: r.replaceOnChanges, protect: r.protect }));
+        .map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            custom: r.custom,
+            inputs: r.inputs ?? {},
+            provider: r.provider,
+            replaceOnChanges: r.replaceOnChanges,
+            protect: r.protect,
+        }));
 }
 
 // ---- Queries and rendering ----------------------------------------------------------------------

@@ -27,7 +27,12 @@ const CONCURRENCY = 8;
  * Starts the pack while `prepare` runs (the two take about as long and overlap well), then checks
  * what `prepare` produced. The pack is stopped in every case.
  */
-export async function checkWith<T>(packDir: string, policyConfigFile: string, prepare: () => Promise<T>, request: (prepared: T) => Omit<CheckRequest, "policyConfigFile">): Promise<{ prepared: T; check: CheckResult }> {
+export async function checkWith<T>(
+    packDir: string,
+    policyConfigFile: string,
+    prepare: () => Promise<T>,
+    request: (prepared: T) => Omit<CheckRequest, "policyConfigFile">,
+): Promise<{ prepared: T; check: CheckResult }> {
     // Read the config before starting anything, so a bad file fails fast.
     const given = readPolicyConfigFile(policyConfigFile);
     const starting = PolicyPackProcess.start(packDir);
@@ -35,7 +40,10 @@ export async function checkWith<T>(packDir: string, policyConfigFile: string, pr
     try {
         prepared = await prepare();
     } catch (e) {
-        await starting.then((p) => p.close(), () => undefined);
+        await starting.then(
+            (p) => p.close(),
+            () => undefined,
+        );
         throw e;
     }
     const pack = await starting;

@@ -47,7 +47,9 @@ function parseEntry(file: string, name: string, value: unknown): GivenConfig {
 
 function checkLevel(file: string, name: string, level: unknown): EnforcementLevel {
     if (typeof level === "string" && VALID_LEVELS.has(level as EnforcementLevel)) return level as EnforcementLevel;
-    throw new PolicyConfigError(`policy config ${file}: "${name}" has invalid enforcement level ${JSON.stringify(level)} (use ${[...VALID_LEVELS].join(", ")})`);
+    throw new PolicyConfigError(
+        `policy config ${file}: "${name}" has invalid enforcement level ${JSON.stringify(level)} (use ${[...VALID_LEVELS].join(", ")})`,
+    );
 }
 
 export interface ReconciledConfig {

@@ -201,7 +201,10 @@ function stateOf(r: ExportResource): Record<string, unknown> {
     return (neverCreated ? r.inputs : r.outputs) ?? {};
 }
 
-export type ResourceLike = Pick<ExportResource, "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"> & {
+export type ResourceLike = Pick<
+    ExportResource,
+    "urn" | "type" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "customTimeouts"
+> & {
     deleteBeforeReplace?: boolean;
 };
 

@@ -1,6 +1,12 @@
 // AWS policies: RDS, EKS, KMS, security groups, VPC flow logs and tags.
 import { PolicyResource } from "@pulumi/policy";
-import { EKS_SUPPORTED_VERSIONS, MAX_BACKUP_RETENTION_DAYS, MIN_AVAILABILITY_ZONES, PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_READ_REPLICAS } from "../thresholds";
+import {
+    EKS_SUPPORTED_VERSIONS,
+    MAX_BACKUP_RETENTION_DAYS,
+    MIN_AVAILABILITY_ZONES,
+    PROD_MIN_BACKUP_RETENTION_DAYS,
+    PROD_MIN_READ_REPLICAS,
+} from "../thresholds";
 import { Graph, Props, isKnown, list, peek, resourcePolicy, stackPolicy } from "./util";
 
 export const AWS = {
@@ -57,7 +63,9 @@ export const rdsBackupRetention = resourcePolicy<BackupConfig>({
     name: "rds-backup-retention",
     description: "Primary RDS instances keep automated backups for at least the configured number of days.",
     types: [AWS.rdsInstance],
-    configSchema: { properties: { minBackupRetentionDays: { type: "integer", minimum: 1, maximum: MAX_BACKUP_RETENTION_DAYS, default: PROD_MIN_BACKUP_RETENTION_DAYS } } },
+    configSchema: {
+        properties: { minBackupRetentionDays: { type: "integer", minimum: 1, maximum: MAX_BACKUP_RETENTION_DAYS, default: PROD_MIN_BACKUP_RETENTION_DAYS } },
+    },
     check: ({ props, config, report }) => {
         if (isReadReplica(props)) return;
         const days = props.backupRetentionPeriod ?? 0;
@@ -158,7 +166,10 @@ export const rdsForceSsl = stackPolicy({
             const groups = parameterGroupsOf(graph, instance);
             if (!groups.some(forcesSsl)) {
                 const which = groups.length ? `parameter group ${groups.map((g) => g.name).join(", ")} does not set` : "no parameter group of the stack sets";
-                report(`RDS instance ${instance.name}: ${which} rds.force_ssl; add { name: "rds.force_ssl", value: "1" } to an aws.rds.ParameterGroup and set parameterGroupName`, instance.urn);
+                report(
+                    `RDS instance ${instance.name}: ${which} rds.force_ssl; add { name: "rds.force_ssl", value: "1" } to an aws.rds.ParameterGroup and set parameterGroupName`,
+                    instance.urn,
+                );
             }
         }
     },
@@ -170,7 +181,10 @@ export const rdsSnapshotNotPublic = resourcePolicy({
     types: [AWS.rdsSnapshot, "aws:rds/snapshotCopy:SnapshotCopy"],
     check: ({ name, props, report }) => {
         const accounts: string[] = props.sharedAccounts ?? [];
-        if (accounts.includes("all")) report(`snapshot ${props.dbSnapshotIdentifier ?? props.targetDbSnapshotIdentifier ?? name} is shared with "all"; remove "all" from sharedAccounts and list only the account IDs that need it`);
+        if (accounts.includes("all"))
+            report(
+                `snapshot ${props.dbSnapshotIdentifier ?? props.targetDbSnapshotIdentifier ?? name} is shared with "all"; remove "all" from sharedAccounts and list only the account IDs that need it`,
+            );
     },
 });
 
@@ -209,7 +223,10 @@ export const eksEndpointRestricted = resourcePolicy({
         const vpc = props.vpcConfig ?? {};
         if (vpc.endpointPublicAccess === false) return;
         const cidrs: string[] = vpc.publicAccessCidrs ?? [];
-        if (cidrs.length === 0) report("the public endpoint is open to 0.0.0.0/0 (publicAccessCidrs unset); set vpcConfig.publicAccessCidrs to office/VPN CIDRs or endpointPublicAccess: false");
+        if (cidrs.length === 0)
+            report(
+                "the public endpoint is open to 0.0.0.0/0 (publicAccessCidrs unset); set vpcConfig.publicAccessCidrs to office/VPN CIDRs or endpointPublicAccess: false",
+            );
         else if (cidrs.some((c) => OPEN_CIDRS.includes(c))) report("vpcConfig.publicAccessCidrs contains 0.0.0.0/0; list only office/VPN CIDRs");
     },
 });
@@ -340,7 +357,8 @@ interface AdminPortConfig {
 
 export const noPublicAdminPorts = resourcePolicy<AdminPortConfig>({
     name: "sg-no-public-admin-ports",
-    description: "Security groups never admit 0.0.0.0/0 or ::/0 on SSH or another admin port (config `adminPorts`): those are the first ports scanned and brute-forced.",
+    description:
+        "Security groups never admit 0.0.0.0/0 or ::/0 on SSH or another admin port (config `adminPorts`): those are the first ports scanned and brute-forced.",
     types: [AWS.securityGroup, AWS.securityGroupRule, AWS.ingressRule],
     configSchema: {
         properties: {
@@ -367,7 +385,10 @@ export const launchTemplateImdsv2 = resourcePolicy({
     check: ({ name, props, report }) => {
         const options = props.metadataOptions ?? {};
         if (options.httpEndpoint === "disabled") return;
-        if (options.httpTokens !== "required") report(`launch template ${name} allows IMDSv1 (httpTokens ${JSON.stringify(options.httpTokens ?? "unset")}); set metadataOptions.httpTokens: "required"`);
+        if (options.httpTokens !== "required")
+            report(
+                `launch template ${name} allows IMDSv1 (httpTokens ${JSON.stringify(options.httpTokens ?? "unset")}); set metadataOptions.httpTokens: "required"`,
+            );
     },
 });
 
@@ -445,8 +466,25 @@ export const requiredTags = resourcePolicy<TagConfig>({
     },
 });
 
-export const rdsPolicies = [rdsStorageEncrypted, rdsNotPublic, rdsBackupRetention, rdsDeletionSafeguards, rdsMultiAz, rdsProtected, rdsReadReplicas, rdsForceSsl, rdsSnapshotNotPublic];
-export const eksPolicies = [eksSecretsEncryption, eksControlPlaneLogging, eksEndpointRestricted, eksSupportedVersion, eksNodeGroupsSpanZones, launchTemplateImdsv2];
+export const rdsPolicies = [
+    rdsStorageEncrypted,
+    rdsNotPublic,
+    rdsBackupRetention,
+    rdsDeletionSafeguards,
+    rdsMultiAz,
+    rdsProtected,
+    rdsReadReplicas,
+    rdsForceSsl,
+    rdsSnapshotNotPublic,
+];
+export const eksPolicies = [
+    eksSecretsEncryption,
+    eksControlPlaneLogging,
+    eksEndpointRestricted,
+    eksSupportedVersion,
+    eksNodeGroupsSpanZones,
+    launchTemplateImdsv2,
+];
 export const networkPolicies = [kmsKeyRotation, noPublicDatabasePorts, noPublicAdminPorts, vpcFlowLogs, requiredTags];
 
 export const awsPolicies = [...rdsPolicies, ...eksPolicies, ...networkPolicies];

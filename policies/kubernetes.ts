@@ -138,7 +138,9 @@ export const rollingUpdateZeroUnavailable = resourcePolicy({
         }
         const maxUnavailable = strategy.rollingUpdate?.maxUnavailable;
         if (maxUnavailable !== 0 && maxUnavailable !== "0" && maxUnavailable !== "0%") {
-            report(`rollingUpdate.maxUnavailable is ${maxUnavailable === undefined ? "unset (defaults to 25%)" : JSON.stringify(maxUnavailable)}; set it to 0 (and maxSurge ≥ 1)`);
+            report(
+                `rollingUpdate.maxUnavailable is ${maxUnavailable === undefined ? "unset (defaults to 25%)" : JSON.stringify(maxUnavailable)}; set it to 0 (and maxSurge ≥ 1)`,
+            );
         }
     },
 });
@@ -154,7 +156,12 @@ export const noServiceAccountTokenAutomount = resourcePolicy<TokenConfig>({
     types: WORKLOAD_TYPES,
     configSchema: {
         properties: {
-            allowedServiceAccounts: { type: "array", items: { type: "string" }, default: [], description: "Service accounts whose pods call the API and may mount a token." },
+            allowedServiceAccounts: {
+                type: "array",
+                items: { type: "string" },
+                default: [],
+                description: "Service accounts whose pods call the API and may mount a token.",
+            },
         },
     },
     check: ({ type, name, props, config, report }) => {
@@ -195,7 +202,9 @@ export const spreadReplicasAcrossZones = resourcePolicy<SpreadConfig>({
         const replicas = replicasOf(props);
         if (!isKnown(replicas) || replicas < config.minReplicas) return;
         if (!spreadsOver(podSpecOf(type, props) ?? {}, config.topologyKey)) {
-            report(`${objectName({ name, props })} runs ${replicas} replicas with no spread over ${config.topologyKey}; add a topologySpreadConstraint with that topologyKey (maxSkew: 1)`);
+            report(
+                `${objectName({ name, props })} runs ${replicas} replicas with no spread over ${config.topologyKey}; add a topologySpreadConstraint with that topologyKey (maxSkew: 1)`,
+            );
         }
     },
 });
@@ -249,7 +258,8 @@ function isLiteralSecret(e: Props, sensitiveName: RegExp): boolean {
 
 export const noLiteralSecretsInEnv = resourcePolicy<SecretEnvConfig>({
     name: "k8s-no-literal-secrets-in-env",
-    description: "Sensitive environment variables (names with SECRET/PASSWORD/TOKEN/CREDENTIAL or the word KEY, URLs with credentials) come from valueFrom.secretKeyRef, never a literal value.",
+    description:
+        "Sensitive environment variables (names with SECRET/PASSWORD/TOKEN/CREDENTIAL or the word KEY, URLs with credentials) come from valueFrom.secretKeyRef, never a literal value.",
     types: WORKLOAD_TYPES,
     configSchema: {
         properties: {
@@ -287,9 +297,16 @@ export const noSecretsInConfigMap = resourcePolicy<SecretEnvConfig>({
     check: ({ name, props, config, report }) => {
         const sensitiveName = new RegExp(config.sensitiveNamePattern, "i");
         // Values are read one at a time (getters), so one value unknown during preview spoils nothing else.
-        const entries = (field: "data" | "binaryData") => Object.keys(props[field] ?? {}).map((key) => ({ name: key, get value() { return props[field][key]; } }));
+        const entries = (field: "data" | "binaryData") =>
+            Object.keys(props[field] ?? {}).map((key) => ({
+                name: key,
+                get value() {
+                    return props[field][key];
+                },
+            }));
         const leaked = [...entries("data"), ...entries("binaryData")].filter((e) => isLiteralSecret(e, sensitiveName)).map((e) => e.name);
-        if (leaked.length) report(`ConfigMap ${objectName({ name, props })} holds credentials in ${list(leaked)}; move them to a Secret and read them through secretKeyRef`);
+        if (leaked.length)
+            report(`ConfigMap ${objectName({ name, props })} holds credentials in ${list(leaked)}; move them to a Secret and read them through secretKeyRef`);
     },
 });
 
@@ -349,7 +366,8 @@ export const noDefaultNamespace = resourcePolicy({
     types: isNamespacedKubernetesType,
     check: ({ props, report }) => {
         const ns = props.metadata?.namespace;
-        if (ns === undefined || ns === "") report("metadata.namespace is not set, so the object lands in the provider's default namespace; set it to the app namespace");
+        if (ns === undefined || ns === "")
+            report("metadata.namespace is not set, so the object lands in the provider's default namespace; set it to the app namespace");
         else if (ns === "default") report('metadata.namespace is "default"; use the app namespace from config `namespace`');
     },
 });
@@ -365,7 +383,8 @@ export const ingressTls = resourcePolicy({
         const tlsHosts = new Set<string>((props.spec?.tls ?? []).flatMap((t: Props) => t.hosts ?? []));
         const hosts: string[] = (props.spec?.rules ?? []).map((r: Props) => r.host ?? "*");
         const uncovered = hosts.filter((h) => !tlsHosts.has(h));
-        if (tlsHosts.size === 0 && !hasAlbCertificate) report("the Ingress has no TLS; add spec.tls with the host and certificate secret (or alb.ingress.kubernetes.io/certificate-arn)");
+        if (tlsHosts.size === 0 && !hasAlbCertificate)
+            report("the Ingress has no TLS; add spec.tls with the host and certificate secret (or alb.ingress.kubernetes.io/certificate-arn)");
         else if (uncovered.length && !hasAlbCertificate) report(`hosts ${list(uncovered)} are not listed in spec.tls; add them`);
     },
 });
@@ -375,7 +394,8 @@ const NLB_TARGET_TYPE = "service.beta.kubernetes.io/aws-load-balancer-nlb-target
 
 export const albInstanceTargetType = resourcePolicy({
     name: "k8s-alb-no-ip-target-type",
-    description: "Blue/green Services behind the AWS Load Balancer Controller use `instance` targets, not `ip`, so a selector switch takes effect at once instead of waiting for target re-registration.",
+    description:
+        "Blue/green Services behind the AWS Load Balancer Controller use `instance` targets, not `ip`, so a selector switch takes effect at once instead of waiting for target re-registration.",
     types: [K8S.ingress, K8S.service],
     check: ({ type, props, report }) => {
         const annotations = annotationsOf(props);
@@ -465,7 +485,10 @@ export const liveMinReplicas = stackPolicy<ReplicaConfig>({
         for (const { service, deployment } of liveColorDeployments(graph)) {
             const replicas = replicasOf(deployment.resource.props);
             if (isKnown(replicas) && replicas < config.minReplicas) {
-                report(`${objectName(deployment.resource)} serves live Service ${objectName(service)} with ${replicas} replicas; set at least ${config.minReplicas}`, deployment.resource.urn);
+                report(
+                    `${objectName(deployment.resource)} serves live Service ${objectName(service)} with ${replicas} replicas; set at least ${config.minReplicas}`,
+                    deployment.resource.urn,
+                );
             }
         }
     },
@@ -484,7 +507,9 @@ export const livePodDisruptionBudget = stackPolicy({
     description: "Every live Deployment has a PodDisruptionBudget that covers its pods and still allows at least one eviction (so node drains proceed).",
     check: ({ graph, report }) => {
         // Each budget's namespace and selector are read once, not once per Deployment.
-        const pdbs = graph.ofType(K8S.pdb).map((pdb) => ({ pdb, namespace: namespaceKey(pdb), matchLabels: once(() => pdb.props.spec?.selector?.matchLabels) }));
+        const pdbs = graph
+            .ofType(K8S.pdb)
+            .map((pdb) => ({ pdb, namespace: namespaceKey(pdb), matchLabels: once(() => pdb.props.spec?.selector?.matchLabels) }));
         for (const { deployment } of liveColorDeployments(graph)) {
             const name = objectName(deployment.resource);
             const matching = pdbs.filter((p) => p.namespace === deployment.namespace && selects(p.matchLabels(), deployment.podLabels)).map((p) => p.pdb);
@@ -496,7 +521,10 @@ export const livePodDisruptionBudget = stackPolicy({
             if (!isKnown(replicas) || replicas === 0) continue;
             for (const pdb of matching) {
                 if (allowedEvictions(pdb.props.spec ?? {}, replicas) < 1) {
-                    report(`PodDisruptionBudget ${objectName(pdb)} allows no eviction of ${name} (${replicas} replicas); use maxUnavailable: 1 or a lower minAvailable`, pdb.urn);
+                    report(
+                        `PodDisruptionBudget ${objectName(pdb)} allows no eviction of ${name} (${replicas} replicas); use maxUnavailable: 1 or a lower minAvailable`,
+                        pdb.urn,
+                    );
                 }
             }
         }
@@ -513,7 +541,10 @@ export const namespaceNetworkPolicies = stackPolicy({
             const ns = namespaceKey(w);
             if (covered.has(ns) || reported.has(ns)) continue;
             reported.add(ns);
-            report(`namespace ${ns ?? "(none)"} runs workloads (e.g. ${objectName(w)}) without a NetworkPolicy; add a default-deny policy and explicit allows`, w.urn);
+            report(
+                `namespace ${ns ?? "(none)"} runs workloads (e.g. ${objectName(w)}) without a NetworkPolicy; add a default-deny policy and explicit allows`,
+                w.urn,
+            );
         }
     },
 });
@@ -543,10 +574,17 @@ export const servicesOnlyThroughIngress = stackPolicy({
             const type = peek(() => service.props.spec?.type);
             const name = objectName(service);
             if (type === "LoadBalancer") {
-                report(`Service ${name} is of type LoadBalancer, a load balancer outside the Ingress; make it NodePort (ALB instance targets) or ClusterIP and route to it from the Ingress`, service.urn);
+                report(
+                    `Service ${name} is of type LoadBalancer, a load balancer outside the Ingress; make it NodePort (ALB instance targets) or ClusterIP and route to it from the Ingress`,
+                    service.urn,
+                );
             } else if (type === "NodePort") {
                 const routed = ingresses.some((i) => namespaceKey(i) === namespaceKey(service) && ingressBackends(graph, i).has(name));
-                if (!routed) report(`Service ${name} opens a NodePort on every node but no Ingress routes to it; make it ClusterIP or add it as an Ingress backend`, service.urn);
+                if (!routed)
+                    report(
+                        `Service ${name} opens a NodePort on every node but no Ingress routes to it; make it ClusterIP or add it as an Ingress backend`,
+                        service.urn,
+                    );
             }
         }
     },
@@ -563,7 +601,8 @@ function isEmptySelector(selector: Props): boolean {
 function admitsEverything(peers: Props[] | undefined): string | undefined {
     if (!peers || peers.length === 0) return "has no peers, so it admits every source";
     for (const peer of peers) {
-        if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector))) return "selects every pod of every namespace (namespaceSelector: {})";
+        if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector)))
+            return "selects every pod of every namespace (namespaceSelector: {})";
         if (peer.ipBlock && OPEN_IP_BLOCKS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
     }
     return undefined;
@@ -609,13 +648,21 @@ export const namespaceDefaultDeny = stackPolicy<DefaultDenyConfig>({
         properties: { policyTypes: { type: "array", items: { type: "string", enum: ["Ingress", "Egress"] }, default: ["Ingress", "Egress"] } },
     },
     check: ({ graph, config, report }) => {
-        const denied = new Set(graph.ofType(K8S.networkPolicy).filter((p) => isDefaultDeny(p, config.policyTypes)).map(namespaceKey));
+        const denied = new Set(
+            graph
+                .ofType(K8S.networkPolicy)
+                .filter((p) => isDefaultDeny(p, config.policyTypes))
+                .map(namespaceKey),
+        );
         const reported = new Set<string | undefined>();
         for (const w of graph.ofType(...WORKLOAD_TYPES)) {
             const ns = namespaceKey(w);
             if (denied.has(ns) || reported.has(ns)) continue;
             reported.add(ns);
-            report(`namespace ${ns ?? "(none)"} (e.g. ${objectName(w)}) has no default-deny NetworkPolicy; add one with podSelector: {}, policyTypes ${list(config.policyTypes)} and no rules`, w.urn);
+            report(
+                `namespace ${ns ?? "(none)"} (e.g. ${objectName(w)}) has no default-deny NetworkPolicy; add one with podSelector: {}, policyTypes ${list(config.policyTypes)} and no rules`,
+                w.urn,
+            );
         }
     },
 });
@@ -636,7 +683,10 @@ export const liveHorizontalPodAutoscaler = stackPolicy({
         for (const { service, deployment } of liveColorDeployments(graph)) {
             if (!hpas.some((h) => scales(graph, h, deployment))) {
                 const name = objectName(deployment.resource);
-                report(`live Deployment ${name} (behind Service ${objectName(service)}) has no HorizontalPodAutoscaler; add one with scaleTargetRef Deployment ${name}`, deployment.resource.urn);
+                report(
+                    `live Deployment ${name} (behind Service ${objectName(service)}) has no HorizontalPodAutoscaler; add one with scaleTargetRef Deployment ${name}`,
+                    deployment.resource.urn,
+                );
             }
         }
     },

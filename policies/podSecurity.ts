@@ -38,21 +38,38 @@ function podSecurityContext(pod: PodUnderCheck): Props {
 }
 
 /** Capabilities the baseline profile lets a container add. */
-const BASELINE_CAPABILITIES = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];
+const BASELINE_CAPABILITIES = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
 const SELINUX_TYPES = ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
 const CONFINED_PROFILES = ["RuntimeDefault", "Localhost"];
 const APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/";
 
 function seLinuxProblem(options: Props | undefined, where: string): string | undefined {
     if (!options) return undefined;
-    if (options.type !== undefined && options.type !== "" && !SELINUX_TYPES.includes(options.type)) return `${where} seLinuxOptions.type "${options.type}" is not allowed; use one of ${list(SELINUX_TYPES)} or leave it unset`;
+    if (options.type !== undefined && options.type !== "" && !SELINUX_TYPES.includes(options.type))
+        return `${where} seLinuxOptions.type "${options.type}" is not allowed; use one of ${list(SELINUX_TYPES)} or leave it unset`;
     if (options.user || options.role) return `${where} sets seLinuxOptions.user/role; remove them`;
     return undefined;
 }
 
 function appArmorProblem(profile: Props | undefined, where: string): string | undefined {
     const type = profile?.type;
-    return type !== undefined && !CONFINED_PROFILES.includes(type) ? `${where} appArmorProfile.type is "${type}"; use RuntimeDefault or Localhost, or leave it unset` : undefined;
+    return type !== undefined && !CONFINED_PROFILES.includes(type)
+        ? `${where} appArmorProfile.type is "${type}"; use RuntimeDefault or Localhost, or leave it unset`
+        : undefined;
 }
 
 /** The volume source a volume uses (the one key besides `name`). */
@@ -135,14 +152,18 @@ export const POD_SECURITY_CONTROLS: readonly PodSecurityControl[] = [
     {
         control: "/proc Mount Type",
         profile: "baseline",
-        check: (pod) => perContainer(pod, (sc) => (sc.procMount !== undefined && sc.procMount !== "Default" ? `procMount is "${sc.procMount}"; use Default or leave it unset` : undefined)),
+        check: (pod) =>
+            perContainer(pod, (sc) =>
+                sc.procMount !== undefined && sc.procMount !== "Default" ? `procMount is "${sc.procMount}"; use Default or leave it unset` : undefined,
+            ),
     },
     {
         control: "Seccomp",
         profile: "restricted",
         check: (pod) => {
             const podType = podSecurityContext(pod).seccompProfile?.type;
-            if (podType !== undefined && !CONFINED_PROFILES.includes(podType)) return [`pod seccompProfile.type is "${podType}"; set RuntimeDefault (or Localhost)`];
+            if (podType !== undefined && !CONFINED_PROFILES.includes(podType))
+                return [`pod seccompProfile.type is "${podType}"; set RuntimeDefault (or Localhost)`];
             return perContainer(pod, (sc) => {
                 const type = sc.seccompProfile?.type ?? podType;
                 if (type === undefined) return "no seccomp profile: set securityContext.seccompProfile.type RuntimeDefault on the pod (or Localhost)";
@@ -174,7 +195,12 @@ export const POD_SECURITY_CONTROLS: readonly PodSecurityControl[] = [
     {
         control: "Running as Non-root",
         profile: "restricted",
-        check: (pod) => perContainer(pod, (sc) => ((sc.runAsNonRoot ?? podSecurityContext(pod).runAsNonRoot) !== true ? "set securityContext runAsNonRoot: true (on the pod or the container)" : undefined)),
+        check: (pod) =>
+            perContainer(pod, (sc) =>
+                (sc.runAsNonRoot ?? podSecurityContext(pod).runAsNonRoot) !== true
+                    ? "set securityContext runAsNonRoot: true (on the pod or the container)"
+                    : undefined,
+            ),
     },
     {
         control: "Running as Non-root user",
@@ -190,7 +216,9 @@ export const POD_SECURITY_CONTROLS: readonly PodSecurityControl[] = [
         profile: "restricted",
         check: (pod) =>
             pod.config.requireReadOnlyRootFilesystem
-                ? perContainer(pod, (sc) => (sc.readOnlyRootFilesystem !== true ? "set securityContext readOnlyRootFilesystem: true (mount an emptyDir for scratch space)" : undefined))
+                ? perContainer(pod, (sc) =>
+                      sc.readOnlyRootFilesystem !== true ? "set securityContext readOnlyRootFilesystem: true (mount an emptyDir for scratch space)" : undefined,
+                  )
                 : [],
     },
 ];
@@ -224,8 +252,18 @@ export const restrictedPodSecurity = resourcePolicy<PodSecurityConfig>({
     types: WORKLOAD_TYPES,
     configSchema: {
         properties: {
-            allowedVolumeTypes: { type: "array", items: { type: "string" }, default: RESTRICTED_VOLUME_TYPES, description: "Volume sources a pod may use (the restricted profile's list)." },
-            allowedSysctls: { type: "array", items: { type: "string" }, default: SAFE_SYSCTLS, description: "Sysctls a pod may set (the baseline profile's safe set)." },
+            allowedVolumeTypes: {
+                type: "array",
+                items: { type: "string" },
+                default: RESTRICTED_VOLUME_TYPES,
+                description: "Volume sources a pod may use (the restricted profile's list).",
+            },
+            allowedSysctls: {
+                type: "array",
+                items: { type: "string" },
+                default: SAFE_SYSCTLS,
+                description: "Sysctls a pod may set (the baseline profile's safe set).",
+            },
             requireReadOnlyRootFilesystem: { type: "boolean", default: true },
         },
     },

@@ -4,7 +4,25 @@ import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
 import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
 import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
-import { Graph, K8S, Maybe, Props, ROLES, ROLE_LABEL, groupBy, hasRole, once, isKnown, labelsOf, namespaceKey, objectName, peek, replicasOf, resourcePolicy, stackPolicy } from "./util";
+import {
+    Graph,
+    K8S,
+    Maybe,
+    Props,
+    ROLES,
+    ROLE_LABEL,
+    groupBy,
+    hasRole,
+    once,
+    isKnown,
+    labelsOf,
+    namespaceKey,
+    objectName,
+    peek,
+    replicasOf,
+    resourcePolicy,
+    stackPolicy,
+} from "./util";
 
 const MAINTENANCE = MAINTENANCE_NAME;
 
@@ -32,9 +50,15 @@ export const liveServiceRoutesToRunningPods = stackPolicy({
                 return !isKnown(replicas) || replicas > 0;
             });
             if (selected.length === 0) {
-                report(`live Service ${objectName(service)} selects ${describeSelector(selector)} but no Deployment in its namespace has those pod labels; point it at a deployed color`, service.urn);
+                report(
+                    `live Service ${objectName(service)} selects ${describeSelector(selector)} but no Deployment in its namespace has those pod labels; point it at a deployed color`,
+                    service.urn,
+                );
             } else if (running.length === 0) {
-                report(`live Service ${objectName(service)} routes to ${selected.map((d) => objectName(d.resource)).join(", ")}, scaled to 0; scale the color up before switching traffic to it`, service.urn);
+                report(
+                    `live Service ${objectName(service)} routes to ${selected.map((d) => objectName(d.resource)).join(", ")}, scaled to 0; scale the color up before switching traffic to it`,
+                    service.urn,
+                );
             }
         }
     },
@@ -63,7 +87,10 @@ export const liveColorNotScaledToZero = stackPolicy({
                 const replicas = replicasOf(deployment.resource.props);
                 if (isKnown(replicas) && replicas === 0) {
                     const { app, color } = deployment.podLabels;
-                    report(`${app}'s live color ${color} is scaled to 0; keep the live color at its replica count and scale only the idle color down`, deployment.resource.urn);
+                    report(
+                        `${app}'s live color ${color} is scaled to 0; keep the live color at its replica count and scale only the idle color down`,
+                        deployment.resource.urn,
+                    );
                 }
             }
         }
@@ -72,7 +99,8 @@ export const liveColorNotScaledToZero = stackPolicy({
 
 export const liveServiceSmokeTested = stackPolicy({
     name: "release-live-service-smoke-tested",
-    description: "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
+    description:
+        "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
     check: ({ graph, report }) => {
         const smokeTests = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
         // Indexed by app and color once, not searched per live Service.
@@ -80,12 +108,17 @@ export const liveServiceSmokeTested = stackPolicy({
         for (const service of liveServicesOf(graph)) {
             const selector = selectorOf(service);
             if (isMaintenance(selector)) continue;
-            const candidates = (byAppAndColor().get(JSON.stringify([selector.app, selector.color])) ?? []).filter((j) => namespaceKey(j) === namespaceKey(service));
+            const candidates = (byAppAndColor().get(JSON.stringify([selector.app, selector.color])) ?? []).filter(
+                (j) => namespaceKey(j) === namespaceKey(service),
+            );
             const name = objectName(service);
             if (candidates.length === 0) {
                 report(`no smoke-test Job for ${selector.app}/${selector.color}; add one and make live Service ${name} dependsOn it`, service.urn);
             } else if (!candidates.some((j) => graph.dependsOn(service, j))) {
-                report(`live Service ${name} does not depend on smoke-test Job ${objectName(candidates[0])}; add dependsOn so traffic switches only after it passed`, service.urn);
+                report(
+                    `live Service ${name} does not depend on smoke-test Job ${objectName(candidates[0])}; add dependsOn so traffic switches only after it passed`,
+                    service.urn,
+                );
             }
         }
     },
@@ -115,7 +148,6 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
 
 // ---- Smoke tests --------------------------------------------------------------------------------
 
-
 function smokeTestsOf(graph: Graph): PolicyResource[] {
     return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
 }
@@ -136,19 +168,28 @@ export const smokeTestTargetsItsColor = stackPolicy({
             const target = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.targetService]);
             if (!isKnown(target)) continue;
             if (typeof target !== "string" || target === "") {
-                report(`smoke-test Job ${name} does not say which Service it tests; annotate it with ${ANNOTATIONS.targetService}: <a Service selecting app=${app},color=${color}>`, job.urn);
+                report(
+                    `smoke-test Job ${name} does not say which Service it tests; annotate it with ${ANNOTATIONS.targetService}: <a Service selecting app=${app},color=${color}>`,
+                    job.urn,
+                );
                 continue;
             }
             const service = graph.ofType(K8S.service).find((s) => objectName(s) === target && namespaceKey(s) === namespaceKey(job));
             if (!service) {
-                report(`smoke-test Job ${name} targets Service ${target}, which the stack does not define; point it at a Service selecting app=${app},color=${color}`, job.urn);
+                report(
+                    `smoke-test Job ${name} targets Service ${target}, which the stack does not define; point it at a Service selecting app=${app},color=${color}`,
+                    job.urn,
+                );
                 continue;
             }
             const others = selectedDeployments(graph, service).filter((d) => d.podLabels[LABELS.app] !== app || d.podLabels[LABELS.color] !== color);
             const selector = selectorOf(service);
             if (others.length || selector[LABELS.app] !== app || selector[LABELS.color] !== color) {
                 const reached = others.length ? others.map((d) => objectName(d.resource)).join(", ") : describeSelector(selector);
-                report(`smoke-test Job ${name} gates ${app}/${color} but tests Service ${target}, which reaches ${reached}; point it at a Service selecting app=${app},color=${color}`, job.urn);
+                report(
+                    `smoke-test Job ${name} gates ${app}/${color} but tests Service ${target}, which reaches ${reached}; point it at a Service selecting app=${app},color=${color}`,
+                    job.urn,
+                );
             }
         }
     },
@@ -170,7 +211,10 @@ export const smokeTestMatchesColorVersion = stackPolicy({
             }
             const running = deployment.podLabels[LABELS.version];
             if (running !== undefined && labels[LABELS.version] !== running) {
-                report(`smoke-test Job ${name} is for version ${labels[LABELS.version] ?? "(unlabeled)"} but ${objectName(deployment.resource)} runs ${running}; replace it with the smoke test of ${running}`, job.urn);
+                report(
+                    `smoke-test Job ${name} is for version ${labels[LABELS.version] ?? "(unlabeled)"} but ${objectName(deployment.resource)} runs ${running}; replace it with the smoke test of ${running}`,
+                    job.urn,
+                );
             }
         }
     },
@@ -217,27 +261,46 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
     types: [K8S.prometheusRule],
     configSchema: {
         properties: {
-            errorRate: { type: "number", exclusiveMinimum: 0, default: THRESHOLDS.errorRateHigh.ratio, description: "The runbooks' high error rate (5xx ratio)." },
-            downtimeFor: { type: "string", pattern: "^(\\d+(ms|s|m|h|d|w|y))+$", default: THRESHOLDS.apiDowntime.for, description: "The runbooks' critical API downtime." },
+            errorRate: {
+                type: "number",
+                exclusiveMinimum: 0,
+                default: THRESHOLDS.errorRateHigh.ratio,
+                description: "The runbooks' high error rate (5xx ratio).",
+            },
+            downtimeFor: {
+                type: "string",
+                pattern: "^(\\d+(ms|s|m|h|d|w|y))+$",
+                default: THRESHOLDS.apiDowntime.for,
+                description: "The runbooks' critical API downtime.",
+            },
             maxLoosening: { type: "number", minimum: 1, default: 2, description: "How many times looser than the runbook value an alert may be." },
         },
     },
     check: ({ name, props, config, report }) => {
-        const rules: PrometheusAlert[] = (props.spec?.groups ?? []).flatMap((g: Props) => g.rules ?? []).filter((r: Props) => r.alert && typeof r.expr === "string");
+        const rules: PrometheusAlert[] = (props.spec?.groups ?? [])
+            .flatMap((g: Props) => g.rules ?? [])
+            .filter((r: Props) => r.alert && typeof r.expr === "string");
         const ruleName = objectName({ name, props });
         const maxErrorRate = config.errorRate * config.maxLoosening;
         const maxDowntime = durationSeconds(config.downtimeFor) * config.maxLoosening;
         const errorAlerts = rules.filter((r) => errorRateThreshold(r) !== undefined);
         const downtimeAlerts = rules.filter(isDowntimeAlert);
         if (!errorAlerts.length) report(`PrometheusRule ${ruleName} has no 5xx error-rate alert; add one firing above ${config.errorRate}`);
-        if (!downtimeAlerts.length) report(`PrometheusRule ${ruleName} has no API-downtime alert; add one on kube_endpoint_address{ready="true"} == 0 with for: ${config.downtimeFor}`);
+        if (!downtimeAlerts.length)
+            report(`PrometheusRule ${ruleName} has no API-downtime alert; add one on kube_endpoint_address{ready="true"} == 0 with for: ${config.downtimeFor}`);
         for (const r of errorAlerts) {
             const threshold = errorRateThreshold(r)!;
-            if (threshold > maxErrorRate) report(`PrometheusRule ${ruleName}: ${r.alert} fires above ${threshold}, looser than ${maxErrorRate} (${config.maxLoosening} × the runbooks' ${config.errorRate}); lower it to ${config.errorRate}`);
+            if (threshold > maxErrorRate)
+                report(
+                    `PrometheusRule ${ruleName}: ${r.alert} fires above ${threshold}, looser than ${maxErrorRate} (${config.maxLoosening} × the runbooks' ${config.errorRate}); lower it to ${config.errorRate}`,
+                );
         }
         for (const r of downtimeAlerts) {
             const waits = durationSeconds(r.for ?? "0s");
-            if (!(waits <= maxDowntime)) report(`PrometheusRule ${ruleName}: ${r.alert} waits for: ${r.for}, longer than ${config.maxLoosening} × the runbooks' ${config.downtimeFor}; set for: ${config.downtimeFor}`);
+            if (!(waits <= maxDowntime))
+                report(
+                    `PrometheusRule ${ruleName}: ${r.alert} waits for: ${r.for}, longer than ${config.maxLoosening} × the runbooks' ${config.downtimeFor}; set for: ${config.downtimeFor}`,
+                );
         }
     },
 });
@@ -273,7 +336,8 @@ function intersects(a: Set<string>, b: Set<string>): boolean {
  */
 export const migrationAfterSnapshot = stackPolicy({
     name: "release-migration-after-snapshot",
-    description: "Every migration Job (release-platform/role: migration) depends on an aws:rds/snapshot:Snapshot of the database it migrates (annotation release-platform/database); its retainOnDelete is invisible to CrossGuard and guaranteed by the program.",
+    description:
+        "Every migration Job (release-platform/role: migration) depends on an aws:rds/snapshot:Snapshot of the database it migrates (annotation release-platform/database); its retainOnDelete is invisible to CrossGuard and guaranteed by the program.",
     check: ({ graph, report }) => {
         for (const job of graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration))) {
             const name = objectName(job);
@@ -285,11 +349,26 @@ export const migrationAfterSnapshot = stackPolicy({
             const target = databaseRefs(graph, job, "metadata", annotation);
             const snapshots = [...graph.dependenciesOf(job)].filter((d) => d.type === AWS.rdsSnapshot);
             // A target neither known nor traceable to an instance can't be matched: any snapshot dependency counts.
-            const ofTarget = snapshots.filter((s) => target.size === 0 || intersects(target, databaseRefs(graph, s, "dbInstanceIdentifier", peek(() => s.props.dbInstanceIdentifier))));
+            const ofTarget = snapshots.filter(
+                (s) =>
+                    target.size === 0 ||
+                    intersects(
+                        target,
+                        databaseRefs(
+                            graph,
+                            s,
+                            "dbInstanceIdentifier",
+                            peek(() => s.props.dbInstanceIdentifier),
+                        ),
+                    ),
+            );
             const described = isKnown(annotation) ? String(annotation) : "its database";
             if (ofTarget.length === 0) {
                 const other = snapshots.length ? ` (it depends on snapshots of other databases: ${snapshots.map((s) => s.name).join(", ")})` : "";
-                report(`migration Job ${name} does not depend on a snapshot of ${described}${other}; take an aws.rds.Snapshot of ${described} and add it to the Job's dependsOn`, job.urn);
+                report(
+                    `migration Job ${name} does not depend on a snapshot of ${described}${other}; take an aws.rds.Snapshot of ${described} and add it to the Job's dependsOn`,
+                    job.urn,
+                );
             }
         }
     },
@@ -306,7 +385,10 @@ export const podsAfterMigration = stackPolicy({
             if (release === undefined) continue;
             for (const d of deploymentsOf(graph).filter((w) => w.namespace === namespaceKey(migration) && w.podLabels[LABELS.version] === release)) {
                 if (!graph.dependsOn(d.resource, migration)) {
-                    report(`Deployment ${objectName(d.resource)} runs release ${release} but does not wait for its migration Job ${objectName(migration)}; add the Job to the Deployment's dependsOn`, d.resource.urn);
+                    report(
+                        `Deployment ${objectName(d.resource)} runs release ${release} but does not wait for its migration Job ${objectName(migration)}; add the Job to the Deployment's dependsOn`,
+                        d.resource.urn,
+                    );
                 }
             }
         }
@@ -350,7 +432,9 @@ export function outsideWindow(scheduledAt: string | undefined, window: WindowCon
     }
     const local = wallClock(new Date(scheduledAt), window.timeZone);
     const inside = local.weekday === window.day && local.minutes >= minutesOf(window.start) && local.minutes < minutesOf(window.end);
-    return inside ? undefined : `scheduledAt ${scheduledAt} is ${local.text} in ${window.timeZone}, outside the change window (${describe}); reschedule it or mark the release hotfix`;
+    return inside
+        ? undefined
+        : `scheduledAt ${scheduledAt} is ${local.text} in ${window.timeZone}, outside the change window (${describe}); reschedule it or mark the release hotfix`;
 }
 
 export const changeWindow = stackPolicy<WindowConfig>({
@@ -368,7 +452,9 @@ export const changeWindow = stackPolicy<WindowConfig>({
     check: ({ graph, config, report }) => {
         const manifest = releaseManifestOf(graph);
         if (!manifest) {
-            report(`the stack declares no release-manifest ConfigMap (label ${ROLE_LABEL}: ${ROLES.manifest}), so its release can't be checked against the change window; add it`);
+            report(
+                `the stack declares no release-manifest ConfigMap (label ${ROLE_LABEL}: ${ROLES.manifest}), so its release can't be checked against the change window; add it`,
+            );
             return;
         }
         if (manifest.data.hotfix === "true") return;
@@ -379,7 +465,15 @@ export const changeWindow = stackPolicy<WindowConfig>({
     },
 });
 
-export const liveTrafficPolicies = [liveServiceRoutesToRunningPods, liveColorNotScaledToZero, liveServiceSmokeTested, liveServiceHasAlerts, smokeTestTargetsItsColor, smokeTestMatchesColorVersion, alertThresholdsWithinRunbook];
+export const liveTrafficPolicies = [
+    liveServiceRoutesToRunningPods,
+    liveColorNotScaledToZero,
+    liveServiceSmokeTested,
+    liveServiceHasAlerts,
+    smokeTestTargetsItsColor,
+    smokeTestMatchesColorVersion,
+    alertThresholdsWithinRunbook,
+];
 export const migrationPolicies = [migrationAfterSnapshot, podsAfterMigration];
 export const schedulePolicies = [changeWindow];
 

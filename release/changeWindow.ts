@@ -27,7 +27,11 @@ export function changeWindowOf(policyConfigFile: string): ChangeWindow {
 /** The policy's own defaults, from its config schema. */
 function policyDefaults(): Record<string, unknown> {
     const properties = (changeWindowPolicy.configSchema?.properties ?? {}) as Record<string, { default?: unknown }>;
-    return Object.fromEntries(Object.entries(properties).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+    return Object.fromEntries(
+        Object.entries(properties)
+            .filter(([, p]) => p.default !== undefined)
+            .map(([k, p]) => [k, p.default]),
+    );
 }
 
 export function describeWindow(w: ChangeWindow): string {

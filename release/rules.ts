@@ -112,7 +112,11 @@ export function deployService(s: ServiceState, version: string, color: Color | u
     const idle = idleOf(s);
     const live = s[s.live];
     if (color !== undefined && color === s.live) {
-        return refuse(s, "deploy-to-idle-color", `${color} is the live color; a new version on it would be a rolling update of live traffic without the smoke-test gate. Deploy to the idle color ${idle}`);
+        return refuse(
+            s,
+            "deploy-to-idle-color",
+            `${color} is the live color; a new version on it would be a rolling update of live traffic without the smoke-test gate. Deploy to the idle color ${idle}`,
+        );
     }
     if (live.version === version) return refuse(s, "deploy-new-version", `${version} is already live on ${s.live}`);
     const edits = colorEdits(s, idle, { version, replicas: live.replicas });
@@ -128,10 +132,18 @@ export function promoteService(s: ServiceState, releaseVersion: string): Service
         return { unchanged: `${releaseVersion} is already live on ${s.live}` };
     }
     if (candidate.version !== releaseVersion) {
-        return refuse(s, "promote-release-version", `the idle color ${idle} runs ${candidate.version}, not the release's version ${releaseVersion}; deploy ${releaseVersion} first`);
+        return refuse(
+            s,
+            "promote-release-version",
+            `the idle color ${idle} runs ${candidate.version}, not the release's version ${releaseVersion}; deploy ${releaseVersion} first`,
+        );
     }
     if (candidate.replicas < s.minReplicas) {
-        return refuse(s, "promote-min-replicas", `the idle color ${idle} runs ${candidate.replicas} replicas, below the live minimum ${s.minReplicas}; deploy it with the live color's replicas first`);
+        return refuse(
+            s,
+            "promote-min-replicas",
+            `the idle color ${idle} runs ${candidate.replicas} replicas, below the live minimum ${s.minReplicas}; deploy it with the live color's replicas first`,
+        );
     }
     return { edits: [], switched: true };
 }
@@ -141,13 +153,25 @@ export function rollbackService(s: ServiceState, releaseVersion: string): Servic
     const idle = idleOf(s);
     const previous = s[idle];
     if (previous.replicas === 0) {
-        return refuse(s, "rollback-previous-color-running", `the previous color ${idle} is scaled down (finished); roll back with --to <version> to deploy a version and switch to it`);
+        return refuse(
+            s,
+            "rollback-previous-color-running",
+            `the previous color ${idle} is scaled down (finished); roll back with --to <version> to deploy a version and switch to it`,
+        );
     }
     if (previous.version === releaseVersion && s[s.live].version !== releaseVersion) {
-        return refuse(s, "rollback-after-promote", `the idle color ${idle} runs the release ${releaseVersion}, which is not live: there is nothing to roll back (promote it, or roll back with --to <version>)`);
+        return refuse(
+            s,
+            "rollback-after-promote",
+            `the idle color ${idle} runs the release ${releaseVersion}, which is not live: there is nothing to roll back (promote it, or roll back with --to <version>)`,
+        );
     }
     if (previous.replicas < s.minReplicas) {
-        return refuse(s, "rollback-min-replicas", `the previous color ${idle} runs ${previous.replicas} replicas, below the live minimum ${s.minReplicas}; roll back with --to <version>`);
+        return refuse(
+            s,
+            "rollback-min-replicas",
+            `the previous color ${idle} runs ${previous.replicas} replicas, below the live minimum ${s.minReplicas}; roll back with --to <version>`,
+        );
     }
     return { edits: [], switched: true };
 }
@@ -165,10 +189,18 @@ export function finishService(s: ServiceState, state: ReleaseState, now: Date): 
     const idle = idleOf(s);
     if (s[idle].replicas === 0) return { unchanged: `the previous color ${idle} is already scaled to 0` };
     if (s[idle].version === state.release.version && s[s.live].version !== state.release.version) {
-        return refuse(s, "finish-after-promote", `the idle color ${idle} runs the release ${state.release.version}, which was never promoted; promote it first (or deploy over it)`);
+        return refuse(
+            s,
+            "finish-after-promote",
+            `the idle color ${idle} runs the release ${state.release.version}, which was never promoted; promote it first (or deploy over it)`,
+        );
     }
     if (!s.promotedAt) {
-        return refuse(s, "finish-after-rollback-window", `the stack file does not say when ${s.live} was promoted (services.${s.name}.promotedAt), so the rollback window can't be checked`);
+        return refuse(
+            s,
+            "finish-after-rollback-window",
+            `the stack file does not say when ${s.live} was promoted (services.${s.name}.promotedAt), so the rollback window can't be checked`,
+        );
     }
     const ends = new Date(Date.parse(s.promotedAt) + state.rollbackWindow.ms);
     if (now.getTime() < ends.getTime()) {
@@ -226,7 +258,12 @@ function serviceOutcome(state: ReleaseState, s: ServiceState, req: StepRequest, 
 function selectServices(state: ReleaseState, names: string[], plan: StepPlan): ServiceState[] {
     const known = new Map(state.services.map((s) => [s.name, s]));
     for (const name of names) {
-        if (!known.has(name)) plan.refusals.push({ service: name, rule: "known-service", message: `${name}: no such service in the stack (services: ${[...known.keys()].join(", ")})` });
+        if (!known.has(name))
+            plan.refusals.push({
+                service: name,
+                rule: "known-service",
+                message: `${name}: no such service in the stack (services: ${[...known.keys()].join(", ")})`,
+            });
     }
     return names.map((n) => known.get(n)).filter((s): s is ServiceState => !!s);
 }
@@ -236,7 +273,10 @@ function migrationEdits(state: ReleaseState, req: StepRequest, plan: StepPlan): 
     if (!req.migrationImage) return;
     const image = parseImageReference(req.migrationImage);
     if (typeof image === "string" || (image.digest === undefined && (image.tag === undefined || image.tag.toLowerCase() === "latest"))) {
-        plan.refusals.push({ rule: "pinned-image", message: `--migration-image ${req.migrationImage} is not pinned; give a version tag (":${req.version}") or a digest ("@sha256:…")` });
+        plan.refusals.push({
+            rule: "pinned-image",
+            message: `--migration-image ${req.migrationImage} is not pinned; give a version tag (":${req.version}") or a digest ("@sha256:…")`,
+        });
         return;
     }
     const listed = state.migrations.find((m) => m.release === req.version);

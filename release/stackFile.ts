@@ -72,7 +72,8 @@ function setSplice(doc: Document, text: string, path: (string | number)[], value
     if (node !== undefined) throw new StackFileError(`${path.join(".")} is not a single value; edit it by hand`);
     const parentPath = path.slice(0, -1);
     const parent = doc.getIn(parentPath, true) as Node | undefined;
-    if (!isMap(parent) || parent.flow || !parent.items.length) throw new StackFileError(`${parentPath.join(".")} is not a block map to add ${String(path[path.length - 1])} to`);
+    if (!isMap(parent) || parent.flow || !parent.items.length)
+        throw new StackFileError(`${parentPath.join(".")} is not a block map to add ${String(path[path.length - 1])} to`);
     const first = parent.items[0].key as Node;
     const indent = columnOf(text, first.range![0]);
     const at = endOfLine(text, lastItemEnd(parent));

@@ -42,7 +42,10 @@ const CASES: Record<string, { fire: Case; quiet: Case }> = {
     LatencyP95AboveOneSecond: around("p95Seconds", T.latencyP95Medium.seconds),
     LatencyP95AboveTwoSeconds: around("p95Seconds", T.latencyP95AutomaticRollback.seconds),
     // 4 and 3 restarts within the 5 minutes.
-    PodRestarting: { fire: { changes: { restartsPerMinute: (T.podRestarts.count + 1) / 5 } }, quiet: { changes: { restartsPerMinute: T.podRestarts.count / 5 } } },
+    PodRestarting: {
+        fire: { changes: { restartsPerMinute: (T.podRestarts.count + 1) / 5 } },
+        quiet: { changes: { restartsPerMinute: T.podRestarts.count / 5 } },
+    },
     CpuAboveEightyPercentOfLimit: around("cpuShare", T.resourceTarget.ratio),
     CpuAboveNinetyPercentOfLimit: around("cpuShare", T.cpuLow.ratio),
     MemoryAboveEightyPercentOfLimit: around("memoryShare", T.resourceTarget.ratio),
@@ -71,7 +74,9 @@ function unitTests(rules: RenderedRules): any[] {
             name: `${rule.alert} fires just past its threshold`,
             interval: "1m",
             input_series: inputSeries(rules.namespace, rules.service, fire),
-            promql_expr_test: [{ expr: `max(ALERTS{alertname="${rule.alert}", alertstate="firing"})`, eval_time: EVAL_AT, exp_samples: [{ labels: "{}", value: 1 }] }],
+            promql_expr_test: [
+                { expr: `max(ALERTS{alertname="${rule.alert}", alertstate="firing"})`, eval_time: EVAL_AT, exp_samples: [{ labels: "{}", value: 1 }] },
+            ],
         });
         tests.push({
             name: `${rule.alert} stays quiet just below its threshold`,

@@ -62,7 +62,10 @@ describe("release analysis on a real Prometheus", function () {
             assert.equal(m.measurements.length, 30);
         }
         assert.ok(Math.abs(r.baselineSeconds! - 0.3) < 0.01, `baseline ${r.baselineSeconds}`);
-        assert.match(lines[0], /errorRate 0\.10% ≤ 1\.00% ok \| latencyP95 300ms ≤ 600ms \(2× baseline 300ms\) ok \| podRestarts 0 ≤ 3 in 5m ok \| readyEndpoints 100\.0% ≥ 100\.0% ok \| 29m left$/);
+        assert.match(
+            lines[0],
+            /errorRate 0\.10% ≤ 1\.00% ok \| latencyP95 300ms ≤ 600ms \(2× baseline 300ms\) ok \| podRestarts 0 ≤ 3 in 5m ok \| readyEndpoints 100\.0% ≥ 100\.0% ok \| 29m left$/,
+        );
         assert.match(resultTable(r), /^healthy\/green in api-platform-prod: PASSED/);
     });
 
@@ -116,7 +119,13 @@ describe("release analysis on a real Prometheus", function () {
         assert.ok(Date.now() - started >= 1000, "the live window was waited for");
 
         const stop = new AbortController();
-        const stopped = await runAnalysis({ client, target: target("healthy"), config: { ...live, window: "30s" }, signal: stop.signal, onInterval: () => stop.abort() });
+        const stopped = await runAnalysis({
+            client,
+            target: target("healthy"),
+            config: { ...live, window: "30s" },
+            signal: stop.signal,
+            onInterval: () => stop.abort(),
+        });
         assert.equal(stopped.phase, "inconclusive");
         assert.ok(stopped.stopped);
         assert.match(stopped.message, /^stopped after 1 of 31 measurements/);

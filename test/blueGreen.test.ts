@@ -3,7 +3,21 @@
 import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { fakePassword } from "../offline/fakeOutputs";
-import { byName, byType, configValue, dependsOn, inputs, isSecretValue, plain, ProgramError, ProgramRun, readStackConfig, RecordedResource, runProgram, STACK_TYPE } from "./harness";
+import {
+    byName,
+    byType,
+    configValue,
+    dependsOn,
+    inputs,
+    isSecretValue,
+    plain,
+    ProgramError,
+    ProgramRun,
+    readStackConfig,
+    RecordedResource,
+    runProgram,
+    STACK_TYPE,
+} from "./harness";
 import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
 
 const T = {
@@ -93,7 +107,11 @@ function assertTestsOwnColor(r: ProgramRun, service: string, color: string, step
     assert.equal(inputs(target).metadata.namespace, spec.metadata.namespace, where);
     const selector = inputs(target).spec.selector;
     const selected = appDeployments(r).filter((d) => Object.entries(selector).every(([k, v]) => inputs(d).spec.template.metadata.labels[k] === v));
-    assert.deepEqual(selected.map((d) => d.name), [`${service}-${color}`], where);
+    assert.deepEqual(
+        selected.map((d) => d.name),
+        [`${service}-${color}`],
+        where,
+    );
     const url = spec.spec.template.spec.containers[0].env.find((e: any) => e.name === "TARGET_URL").value;
     assert.match(url, new RegExp(`^http://${targetName}\\.${spec.metadata.namespace}\\.svc:`), where);
     assert.ok(dependsOn(r, job, target), `${where}: the Job runs after its target exists`);
@@ -271,7 +289,12 @@ describe("blue/green services", function () {
                 const expected = Object.entries<any>(services(stack)).flatMap(([name, s]) =>
                     ["blue", "green"].filter((c) => s[c].replicas > 0).map((c) => `${name}-smoke-${c}-${s[c].version.replace(/\./g, "-")}`),
                 );
-                assert.deepEqual(smokeJobs(r).map((j) => j.name).sort(), expected.sort());
+                assert.deepEqual(
+                    smokeJobs(r)
+                        .map((j) => j.name)
+                        .sort(),
+                    expected.sort(),
+                );
             }
         });
 
@@ -357,7 +380,8 @@ describe("blue/green services", function () {
                     assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault", w.name);
                     for (const c of pod.containers) {
                         const where = `${w.name}/${c.name}`;
-                        for (const kind of ["requests", "limits"]) for (const res of ["cpu", "memory"]) assert.ok(c.resources?.[kind]?.[res], `${where} ${kind}.${res}`);
+                        for (const kind of ["requests", "limits"])
+                            for (const res of ["cpu", "memory"]) assert.ok(c.resources?.[kind]?.[res], `${where} ${kind}.${res}`);
                         assert.equal(c.securityContext.allowPrivilegeEscalation, false, where);
                         assert.equal(c.securityContext.readOnlyRootFilesystem, true, where);
                         assert.ok(c.securityContext.capabilities.drop.includes("ALL"), where);
@@ -403,7 +427,9 @@ describe("blue/green services", function () {
                 const r = await run(stack, { services: services(stack) });
                 const [provider] = byType(r, T.provider);
                 const namespace = inputs(byType(r, "kubernetes:core/v1:Namespace")[0]).metadata.name;
-                const mine = r.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:") && /BlueGreenService|MaintenancePage|ReleaseTraffic|AlertRules/.test(x.urn));
+                const mine = r.resources.filter(
+                    (x) => x.custom && x.type.startsWith("kubernetes:") && /BlueGreenService|MaintenancePage|ReleaseTraffic|AlertRules/.test(x.urn),
+                );
                 assert.ok(mine.length > 20);
                 for (const x of mine) {
                     assert.ok(x.provider?.startsWith(provider.urn + "::"), `${x.name} uses the cluster provider`);
@@ -513,10 +539,7 @@ describe("blue/green services", function () {
                     assert.deepEqual(inputs(liveService(normal, name)).spec.selector, { app: name, color: svc.live });
                 }
                 assert.equal(byType(normal, T.deployment).filter((d) => d.name === "maintenance").length, 0, "no maintenance pods when off");
-                assert.deepEqual(
-                    plain(maintenance.outputs.liveColors),
-                    Object.fromEntries(Object.keys(services(stack)).map((n) => [n, "maintenance"])),
-                );
+                assert.deepEqual(plain(maintenance.outputs.liveColors), Object.fromEntries(Object.keys(services(stack)).map((n) => [n, "maintenance"])));
                 // Turning it on or off touches no app workload.
                 for (const d of appDeployments(normal)) assert.deepEqual(inputs(byName(maintenance, T.deployment, d.name)), inputs(d));
                 for (const j of smokeJobs(normal)) assert.deepEqual(inputs(byName(maintenance, T.job, j.name)), inputs(j));
@@ -550,10 +573,7 @@ describe("blue/green services", function () {
                     assert.ok(dependsOn(r, ingress, liveService(r, name)));
                 }
                 assert.equal(plain(r.outputs.publicUrl), `https://${ingressConfig.host}`);
-                assert.deepEqual(
-                    plain(r.outputs.liveColors),
-                    Object.fromEntries(Object.entries<any>(services(stack)).map(([n, s]) => [n, s.live])),
-                );
+                assert.deepEqual(plain(r.outputs.liveColors), Object.fromEntries(Object.entries<any>(services(stack)).map(([n, s]) => [n, s.live])));
             });
 
             it(`${stack}: network policies deny by default and allow the VPC in, the database and DNS out, and smoke tests to the apps`, async () => {
@@ -596,10 +616,23 @@ describe("blue/green services", function () {
 
                 assert.equal(byType(without, T.networkPolicy).filter((p) => p.name === "allow-redis-egress").length, 0);
                 const opens6379 = (p: RecordedResource) => JSON.stringify(inputs(p).spec).includes('"port":6379');
-                assert.deepEqual(byType(without, T.networkPolicy).filter(opens6379).map((p) => p.name), []);
-                assert.deepEqual(byType(withRedis, T.networkPolicy).filter(opens6379).map((p) => p.name), ["allow-redis-egress"]);
+                assert.deepEqual(
+                    byType(without, T.networkPolicy)
+                        .filter(opens6379)
+                        .map((p) => p.name),
+                    [],
+                );
+                assert.deepEqual(
+                    byType(withRedis, T.networkPolicy)
+                        .filter(opens6379)
+                        .map((p) => p.name),
+                    ["allow-redis-egress"],
+                );
                 // Nothing else changes.
-                const others = (r: ProgramRun) => byType(r, T.networkPolicy).filter((p) => p.name !== "allow-redis-egress").map((p) => [p.name, inputs(p)]);
+                const others = (r: ProgramRun) =>
+                    byType(r, T.networkPolicy)
+                        .filter((p) => p.name !== "allow-redis-egress")
+                        .map((p) => [p.name, inputs(p)]);
                 assert.deepEqual(others(withRedis), others(without));
             });
 
@@ -638,7 +671,8 @@ describe("blue/green services", function () {
                     assert.match(byAlert("PodRestarting").expr, /\[5m\]\)\) > 3$/);
                     assert.match(byAlert("CpuAboveEightyPercentOfLimit").expr, /> 0\.8$/);
                     assert.match(byAlert("MemoryAboveNinetyPercentOfLimit").expr, /> 0\.9$/);
-                    for (const x of rules) assert.ok(x.expr.includes(`pod=~"${name}-(blue|green)-[a-z0-9]+-[a-z0-9]+"`) || x.expr.includes(`endpoint="${name}"`), x.alert);
+                    for (const x of rules)
+                        assert.ok(x.expr.includes(`pod=~"${name}-(blue|green)-[a-z0-9]+-[a-z0-9]+"`) || x.expr.includes(`endpoint="${name}"`), x.alert);
                 }
             });
         }

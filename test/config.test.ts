@@ -134,7 +134,11 @@ describe("stack config", () => {
 
         it("a Kubernetes version that is not pinned or too old", () => {
             const cluster = { ...configValue(prod, "cluster"), kubernetesVersion: "1.25" };
-            expectProblem(withOverrides(prod, { cluster }), "cluster.kubernetesVersion", /"1.25" is not supported; allowed: one of "1.32", "1.33", "1.34", "1.35"/);
+            expectProblem(
+                withOverrides(prod, { cluster }),
+                "cluster.kubernetesVersion",
+                /"1.25" is not supported; allowed: one of "1.32", "1.33", "1.34", "1.35"/,
+            );
             const unpinned = { ...configValue(prod, "cluster"), kubernetesVersion: "latest" };
             expectProblem(withOverrides(prod, { cluster: unpinned }), "cluster.kubernetesVersion", /"latest" is not valid/);
         });
@@ -156,22 +160,30 @@ describe("stack config", () => {
         });
 
         it("reports several mistakes together", () => {
-            const source = withOverrides(withService((s) => (s.live = "purple")), { environment: "dev", owner: undefined });
-            const found = problems(source);
-            assert.deepEqual(
-                found.map((p) => p.key).sort(),
-                ["environment", "owner", "services.auth-service.live"],
+            const source = withOverrides(
+                withService((s) => (s.live = "purple")),
+                { environment: "dev", owner: undefined },
             );
+            const found = problems(source);
+            assert.deepEqual(found.map((p) => p.key).sort(), ["environment", "owner", "services.auth-service.live"]);
         });
     });
 
     describe("a bad stack config never reaches the cloud", () => {
         const mistakes: [string, () => StackConfigSource, string][] = [
             ["a wrong type", () => withOverrides(prod, { cluster: { ...configValue<object>(prod, "cluster"), nodeMinSize: "three" } }), "cluster.nodeMinSize"],
-            ["a value out of range", () => withOverrides(prod, { database: { ...configValue<object>(prod, "database"), backupRetentionDays: 40 } }), "database.backupRetentionDays"],
+            [
+                "a value out of range",
+                () => withOverrides(prod, { database: { ...configValue<object>(prod, "database"), backupRetentionDays: 40 } }),
+                "database.backupRetentionDays",
+            ],
             ["an unknown color", () => withService((s) => (s.live = "purple")), "services.auth-service.live"],
             ["an image tagged latest", () => withService((s) => (s.blue.version = "latest")), "services.auth-service.blue.version"],
-            ["an untagged image", () => withOverrides(prod, { migrations: [{ release: "1.2.3", image: "registry.example.com/migrations" }] }), "migrations[0].image"],
+            [
+                "an untagged image",
+                () => withOverrides(prod, { migrations: [{ release: "1.2.3", image: "registry.example.com/migrations" }] }),
+                "migrations[0].image",
+            ],
             ["a missing required key", () => withOverrides(prod, { owner: undefined }), "owner"],
             ["a likely typo", () => withOverrides(prod, { servces: {} }), "release-platform:servces"],
             ["a plaintext secret", () => withOverrides(prod, { redisUrl: "rediss://u:p@cache:6379" }), "redisUrl"],
@@ -181,7 +193,10 @@ describe("stack config", () => {
                 await assert.rejects(runProgram({ stack: "prod", source: source() }), (e: unknown) => {
                     assert.ok(e instanceof ProgramError);
                     assert.ok(e.cause instanceof StackConfigError, String(e.cause));
-                    assert.ok(e.cause.problems.some((p) => p.key === key), e.message);
+                    assert.ok(
+                        e.cause.problems.some((p) => p.key === key),
+                        e.message,
+                    );
                     assert.deepEqual(
                         e.resources.map((r) => r.type),
                         ["pulumi:pulumi:Stack"],
@@ -225,7 +240,11 @@ describe("stack config", () => {
 
     describe("image references", () => {
         it("splits registry ports, tags and digests", () => {
-            assert.deepEqual(parseImageReference("registry:5000/team/app:1.2.3"), { repository: "registry:5000/team/app", domain: "registry:5000", tag: "1.2.3" });
+            assert.deepEqual(parseImageReference("registry:5000/team/app:1.2.3"), {
+                repository: "registry:5000/team/app",
+                domain: "registry:5000",
+                tag: "1.2.3",
+            });
             assert.deepEqual(parseImageReference("registry:5000/team/app"), { repository: "registry:5000/team/app", domain: "registry:5000" });
             const digest = `sha256:${"ab".repeat(32)}`;
             assert.equal((parseImageReference(`app@${digest}`) as { digest: string }).digest, digest);

@@ -53,34 +53,98 @@ interface Mistake {
 }
 
 const MISTAKES: Record<string, Mistake> = {
-    "a space in an image repository": { source: () => withService("auth-service", (s) => (s.image = `${REPO}/auth service`)), key: "services.auth-service.image", message: /not an image reference: the repository path component "auth service"/ },
-    "uppercase letters in an image repository": { source: () => withService("auth-service", (s) => (s.image = `${REPO}/Auth-Service`)), key: "services.auth-service.image", message: /"Auth-Service" is not lowercase/ },
-    "a service version digest of the wrong length": { source: () => withService("auth-service", (s) => (s.green.version = "sha256:abc123")), key: "services.auth-service.green.version", message: /sha256 digest must be 64 lowercase hex characters, got 6/ },
-    "a migration image digest of the wrong length": { source: () => withMigration({ image: `${REPO}/migrations@sha256:${"a".repeat(63)}` }), key: "migrations[0].image", message: /got 63/ },
-    "a maintenance image with a space": { source: () => withOverrides(prod, { maintenanceImage: "nginxinc/nginx unprivileged:1.27.3" }), key: "maintenanceImage", message: /not an image reference/ },
-    "a smoke-test image with uppercase letters": { source: () => withOverrides(prod, { smokeTestImage: "curlimages/Curl:8.11.1" }), key: "smokeTestImage", message: /not an image reference/ },
+    "a space in an image repository": {
+        source: () => withService("auth-service", (s) => (s.image = `${REPO}/auth service`)),
+        key: "services.auth-service.image",
+        message: /not an image reference: the repository path component "auth service"/,
+    },
+    "uppercase letters in an image repository": {
+        source: () => withService("auth-service", (s) => (s.image = `${REPO}/Auth-Service`)),
+        key: "services.auth-service.image",
+        message: /"Auth-Service" is not lowercase/,
+    },
+    "a service version digest of the wrong length": {
+        source: () => withService("auth-service", (s) => (s.green.version = "sha256:abc123")),
+        key: "services.auth-service.green.version",
+        message: /sha256 digest must be 64 lowercase hex characters, got 6/,
+    },
+    "a migration image digest of the wrong length": {
+        source: () => withMigration({ image: `${REPO}/migrations@sha256:${"a".repeat(63)}` }),
+        key: "migrations[0].image",
+        message: /got 63/,
+    },
+    "a maintenance image with a space": {
+        source: () => withOverrides(prod, { maintenanceImage: "nginxinc/nginx unprivileged:1.27.3" }),
+        key: "maintenanceImage",
+        message: /not an image reference/,
+    },
+    "a smoke-test image with uppercase letters": {
+        source: () => withOverrides(prod, { smokeTestImage: "curlimages/Curl:8.11.1" }),
+        key: "smokeTestImage",
+        message: /not an image reference/,
+    },
     "a database identifier whose replica identifiers pass 63 characters": {
         source: () => withSection("database", { identifier: `prod-${"d".repeat(45)}` }),
         key: "database.identifier",
         message: /read replica \d identifier would be "prod-d+-restore-replica-\d" \(\d+ characters\), not a valid RDS instance identifier/,
     },
-    "a migration release that makes a snapshot identifier with --": { source: () => withMigration({ release: "1..3" }), key: "migrations[0].release", message: /snapshot identifier would be "prod-db-snapshot-1--3"/ },
-    "a migration release that makes a trailing hyphen": { source: () => withMigration({ release: "1.2.3-" }), key: "migrations[0].release", message: /snapshot identifier would be "prod-db-snapshot-1-2-3-"/ },
-    "a migration release that makes a Job name that is not a DNS label": { source: () => withMigration({ release: "1.2.3-RC1" }), key: "migrations[0].release", message: /Job's name would be "migrate-1-2-3-RC1".*not a valid Kubernetes name/ },
-    "an availability zone of another region": { source: () => withOverrides(prod, { availabilityZones: ["us-east-1a", "us-east-1b", "us-west-2c"] }), key: "availabilityZones[2]", message: /"us-west-2c" is not in aws:region us-east-1/ },
+    "a migration release that makes a snapshot identifier with --": {
+        source: () => withMigration({ release: "1..3" }),
+        key: "migrations[0].release",
+        message: /snapshot identifier would be "prod-db-snapshot-1--3"/,
+    },
+    "a migration release that makes a trailing hyphen": {
+        source: () => withMigration({ release: "1.2.3-" }),
+        key: "migrations[0].release",
+        message: /snapshot identifier would be "prod-db-snapshot-1-2-3-"/,
+    },
+    "a migration release that makes a Job name that is not a DNS label": {
+        source: () => withMigration({ release: "1.2.3-RC1" }),
+        key: "migrations[0].release",
+        message: /Job's name would be "migrate-1-2-3-RC1".*not a valid Kubernetes name/,
+    },
+    "an availability zone of another region": {
+        source: () => withOverrides(prod, { availabilityZones: ["us-east-1a", "us-east-1b", "us-west-2c"] }),
+        key: "availabilityZones[2]",
+        message: /"us-west-2c" is not in aws:region us-east-1/,
+    },
     "an ACM certificate in another region": {
         source: () => withSection("ingress", { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" }),
         key: "ingress.certificateArn",
         message: /certificate is in eu-west-1, but the load balancer runs in aws:region us-east-1/,
     },
     "aws:region missing": { source: () => withoutKey("aws:region"), key: "aws:region", message: /is not set/ },
-    "a VPC CIDR with host bits set": { source: () => withOverrides(prod, { vpcCidr: "10.20.5.0/16" }), key: "vpcCidr", message: /10\.20\.5\.0\/16 has host bits set; allowed: .* 10\.20\.0\.0\/16/ },
-    "a PostgreSQL version RDS does not offer": { source: () => withSection("database", { engineVersion: "16.99" }), key: "database.engineVersion", message: /"16\.99" is not offered by RDS; allowed: .*16 \(16\.\d+ to 16\.\d+\)/ },
-    "a database name that is a reserved word": { source: () => withSection("database", { dbName: "select" }), key: "database.dbName", message: /"select" is not a valid PostgreSQL name; allowed: .*not a PostgreSQL reserved word/ },
-    "a date that does not exist": { source: () => withSection("release", { scheduledAt: "2026-09-31T14:30:00-04:00" }), key: "release.scheduledAt", message: /is not a real date and time/ },
-    "two services on one Ingress path": { source: () => withService("user-service", (s) => (s.path = "/v1/auth")), key: "services.user-service.path", message: /"\/v1\/auth" is already services\.auth-service\.path/ },
+    "a VPC CIDR with host bits set": {
+        source: () => withOverrides(prod, { vpcCidr: "10.20.5.0/16" }),
+        key: "vpcCidr",
+        message: /10\.20\.5\.0\/16 has host bits set; allowed: .* 10\.20\.0\.0\/16/,
+    },
+    "a PostgreSQL version RDS does not offer": {
+        source: () => withSection("database", { engineVersion: "16.99" }),
+        key: "database.engineVersion",
+        message: /"16\.99" is not offered by RDS; allowed: .*16 \(16\.\d+ to 16\.\d+\)/,
+    },
+    "a database name that is a reserved word": {
+        source: () => withSection("database", { dbName: "select" }),
+        key: "database.dbName",
+        message: /"select" is not a valid PostgreSQL name; allowed: .*not a PostgreSQL reserved word/,
+    },
+    "a date that does not exist": {
+        source: () => withSection("release", { scheduledAt: "2026-09-31T14:30:00-04:00" }),
+        key: "release.scheduledAt",
+        message: /is not a real date and time/,
+    },
+    "two services on one Ingress path": {
+        source: () => withService("user-service", (s) => (s.path = "/v1/auth")),
+        key: "services.user-service.path",
+        message: /"\/v1\/auth" is already services\.auth-service\.path/,
+    },
     "an unpinned release version": { source: () => withSection("release", { version: "latest" }), key: "release.version", message: /"latest" is not pinned/ },
-    "a misspelt project namespace": { source: () => withOverrides(prod, { "release-platfrom:maintenance": "true" }), key: "release-platfrom:maintenance", message: /did you mean 'release-platform:maintenance'/ },
+    "a misspelt project namespace": {
+        source: () => withOverrides(prod, { "release-platfrom:maintenance": "true" }),
+        key: "release-platfrom:maintenance",
+        message: /did you mean 'release-platform:maintenance'/,
+    },
 };
 
 describe("config values and derived names are valid where they land", function () {
@@ -93,7 +157,10 @@ describe("config values and derived names are valid where they land", function (
                     assert.ok(e instanceof ProgramError, String(e));
                     assert.ok(e.cause instanceof StackConfigError, String(e.cause));
                     const problems = e.cause.problems.filter((p) => p.key === m.key);
-                    assert.ok(problems.some((p) => m.message.test(p.message)), `no problem for ${m.key} matching ${m.message}: ${e.message}`);
+                    assert.ok(
+                        problems.some((p) => m.message.test(p.message)),
+                        `no problem for ${m.key} matching ${m.message}: ${e.message}`,
+                    );
                     assert.deepEqual(
                         e.resources.map((r) => r.type),
                         ["pulumi:pulumi:Stack"],
@@ -111,7 +178,10 @@ describe("config values and derived names are valid where they land", function (
     }
 
     it("reports mistakes of several classes in one run, together", () => {
-        const problems = collect(withService("auth-service", (s) => (s.image = `${REPO}/Auth`)), { vpcCidr: "10.20.5.0/16", smokeTestImage: "curlimages/Curl:1" });
+        const problems = collect(
+            withService("auth-service", (s) => (s.image = `${REPO}/Auth`)),
+            { vpcCidr: "10.20.5.0/16", smokeTestImage: "curlimages/Curl:1" },
+        );
         assert.deepEqual(problems.sort(), ["services.auth-service.image", "smokeTestImage", "vpcCidr"]);
     });
 
@@ -126,7 +196,9 @@ describe("config values and derived names are valid where they land", function (
 
     describe("values RDS accepts plan cleanly", () => {
         it("the master user name postgres (RDS PostgreSQL's default)", async () => {
-            const run = await execute(() => plan(parsePlanArgs(["--stack", "prod", "--config", stackFile(withSection("database", { username: "postgres" }), "postgres-user")])));
+            const run = await execute(() =>
+                plan(parsePlanArgs(["--stack", "prod", "--config", stackFile(withSection("database", { username: "postgres" }), "postgres-user")])),
+            );
             assert.equal(run.code, 0, run.error ?? run.output);
         });
 

@@ -26,7 +26,10 @@ describe("network: flow logs IAM", function () {
     });
 
     it("grants DescribeLogGroups on * (it has no resource-level permission) and the rest on its log group", () => {
-        assert.ok(byType(run, ROLE_POLICY).some((r) => r.name === "network-flow-logs"), "the role has its inline policy");
+        assert.ok(
+            byType(run, ROLE_POLICY).some((r) => r.name === "network-flow-logs"),
+            "the role has its inline policy",
+        );
         const logGroup = "arn:aws:logs:us-east-1:123456789012:log-group:/release-platform/prod/vpc-flow-logs";
         const statements = (flowLogsPermissions(logGroup) as any).Statement;
         for (const s of statements) {
@@ -34,7 +37,8 @@ describe("network: flow logs IAM", function () {
             if (actions.some((a: string) => STAR_ONLY_ACTIONS.includes(a))) assert.equal(s.Resource, "*", JSON.stringify(s));
         }
         const granted = statements.flatMap((s: any) => [s.Action].flat());
-        for (const action of ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"]) assert.ok(granted.includes(action), action);
+        for (const action of ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"])
+            assert.ok(granted.includes(action), action);
         const scoped = statements.find((s: any) => [s.Action].flat().includes("logs:PutLogEvents"));
         assert.deepEqual(scoped.Resource, [logGroup, `${logGroup}:*`]);
     });

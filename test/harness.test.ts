@@ -50,7 +50,8 @@ describe("offline harness", () => {
         const providers = preview.resources.filter((r) => r.type === "pulumi:providers:random");
         assert.equal(providers.length, 1);
         const [provider] = providers;
-        const version = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "random", "package.json"), "utf8")) as { version: string }).version;
+        const version = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "random", "package.json"), "utf8")) as { version: string })
+            .version;
         assert.equal(provider.urn, `urn:pulumi:staging::release-platform::pulumi:providers:random::default_${version.replace(/\./g, "_")}`);
         assert.deepEqual(provider.inputs, { version });
         const pets = preview.resources.filter((r) => r.type === "random:index/randomPet:RandomPet");

@@ -43,11 +43,29 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
         const hostile = "bad | value <details><script>x</script>\nsecond line with `code`";
         const report: Report = {
             title: "Plan x",
-            resources: [{ urn: "urn:pulumi:x::p::kubernetes:core/v1:Service::svc|one", type: "kubernetes:core/v1:Service", name: "svc|one", custom: true, properties: {} }],
+            resources: [
+                {
+                    urn: "urn:pulumi:x::p::kubernetes:core/v1:Service::svc|one",
+                    type: "kubernetes:core/v1:Service",
+                    name: "svc|one",
+                    custom: true,
+                    properties: {},
+                },
+            ],
             notes: ["a note with <b>html</b> | and a pipe"],
             check: {
                 pack: { name: "pack", version: "1.0.0", policies: [] } as any,
-                violations: [{ policyName: "some-policy", policyPackName: "pack", policyPackVersion: "1.0.0", enforcementLevel: "mandatory", urn: "urn:pulumi:x::p::kubernetes:core/v1:Service::svc|one", message: hostile, description: "" }],
+                violations: [
+                    {
+                        policyName: "some-policy",
+                        policyPackName: "pack",
+                        policyPackVersion: "1.0.0",
+                        enforcementLevel: "mandatory",
+                        urn: "urn:pulumi:x::p::kubernetes:core/v1:Service::svc|one",
+                        message: hostile,
+                        description: "",
+                    },
+                ],
                 logs: [],
                 warnings: [],
             },
@@ -68,31 +86,65 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
         });
 
         it("lists every kind of change, collapsed, replacements with the property that forces them", async () => {
-            const change = (type: string, name: string, op: any, changes: any[] = [], replaceReasons: string[] = []) => ({ urn: `urn:pulumi:x::p::${type}::${name}`, type, name, op, changes, replaceReasons });
+            const change = (type: string, name: string, op: any, changes: any[] = [], replaceReasons: string[] = []) => ({
+                urn: `urn:pulumi:x::p::${type}::${name}`,
+                type,
+                name,
+                op,
+                changes,
+                replaceReasons,
+            });
             const many = Array.from({ length: 12 }, (_, i) => ({ path: `data.key${i}`, kind: "update", before: "a", after: "b", replaces: false }));
             const diff = {
                 added: [change("aws:rds/snapshot:Snapshot", "db-snapshot-1-2-4", "create")],
                 changed: [change("kubernetes:core/v1:ConfigMap", "settings", "update", many)],
-                replaced: [change("aws:rds/instance:Instance", "database", "replace", [{ path: "identifier", kind: "update", before: "a|b", after: "c", replaces: true }], ["identifier"])],
+                replaced: [
+                    change(
+                        "aws:rds/instance:Instance",
+                        "database",
+                        "replace",
+                        [{ path: "identifier", kind: "update", before: "a|b", after: "c", replaces: true }],
+                        ["identifier"],
+                    ),
+                ],
                 removed: [change("kubernetes:batch/v1:Job", "migrate-1-2-2", "delete")],
                 unchanged: 7,
                 outputs: [],
             };
-            const structure = await markdownStructure(renderMarkdown(report, { kind: "Plan", stack: "x", source: "Pulumi.x.yaml", comparison: { against: "base.json", diff: diff as any, liveColorsBefore: {} } }));
+            const structure = await markdownStructure(
+                renderMarkdown(report, {
+                    kind: "Plan",
+                    stack: "x",
+                    source: "Pulumi.x.yaml",
+                    comparison: { against: "base.json", diff: diff as any, liveColorsBefore: {} },
+                }),
+            );
             assertRendersOnGitHub(structure);
             assert.deepEqual(counts(structure), { resources: 1, added: 1, changed: 1, replaced: 1, removed: 1, unchanged: 7, mandatory: 1, advisory: 0 });
             const rows = tableWith(structure, "change");
             assert.equal(rows.section, "Resource changes (4)");
-            assert.deepEqual(rows.rows.map((r) => r[0]), ["➕ added", "✏️ changed", "♻️ replaced", "🗑️ removed"]);
+            assert.deepEqual(
+                rows.rows.map((r) => r[0]),
+                ["➕ added", "✏️ changed", "♻️ replaced", "🗑️ removed"],
+            );
             assert.match(rows.rows[1][3], /data\.key7: "a" → "b"<br>… 4 more$/);
             assert.equal(rows.rows[2][3], 'identifier: "a|b" → "c" (forces replacement)');
         });
 
         it("catches what would break on GitHub (the checker itself)", async () => {
             const broken = await markdownStructure("| a | b |\n| --- | --- |\n| 1 | 2 | 3 |\n\n<details>\n<summary>x</summary>\n\n<script>y</script>\n");
-            assert.ok(broken.problems.some((p) => /3 cells, the header 2/.test(p)), broken.problems.join("\n"));
-            assert.ok(broken.problems.some((p) => /never closed/.test(p)), broken.problems.join("\n"));
-            assert.ok(broken.problems.some((p) => /<script>/.test(p)), broken.problems.join("\n"));
+            assert.ok(
+                broken.problems.some((p) => /3 cells, the header 2/.test(p)),
+                broken.problems.join("\n"),
+            );
+            assert.ok(
+                broken.problems.some((p) => /never closed/.test(p)),
+                broken.problems.join("\n"),
+            );
+            assert.ok(
+                broken.problems.some((p) => /<script>/.test(p)),
+                broken.problems.join("\n"),
+            );
         });
     });
 
@@ -131,7 +183,9 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             const prodRun = await run(() => plan(parsePlanArgs(["--stack", "prod", "--markdown", "--out", prodExport])));
             prodCode = prodRun.code;
             prod = await markdownStructure(prodRun.markdown);
-            const staging = await run(() => plan(parsePlanArgs(["--stack", "staging", "--markdown", "--policy-config", path.join(ROOT, "policies", "config", "prod.json")])));
+            const staging = await run(() =>
+                plan(parsePlanArgs(["--stack", "staging", "--markdown", "--policy-config", path.join(ROOT, "policies", "config", "prod.json")])),
+            );
             assert.equal(staging.code, 1);
             stagingUnderProdRules = await markdownStructure(staging.markdown);
             audited = await markdownStructure((await run(() => audit(parseAuditArgs([prodExport, "--markdown"])))).markdown);
@@ -141,7 +195,9 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             assert.notEqual(promotedYaml, prodYaml);
             const promotedConfig = path.join(tmp, "Pulumi.promoted.yaml");
             fs.writeFileSync(promotedConfig, promotedYaml);
-            promoted = await markdownStructure((await run(() => plan(parsePlanArgs(["--stack", "prod", "--config", promotedConfig, "--against", prodExport, "--markdown"])))).markdown);
+            promoted = await markdownStructure(
+                (await run(() => plan(parsePlanArgs(["--stack", "prod", "--config", promotedConfig, "--against", prodExport, "--markdown"])))).markdown,
+            );
             promotedText = (await run(() => plan(parsePlanArgs(["--stack", "prod", "--config", promotedConfig, "--against", prodExport])))).markdown;
             exported = JSON.parse(fs.readFileSync(prodExport, "utf8"));
         });
@@ -156,7 +212,11 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
                 ["org-service", "blue"],
                 ["user-service", "blue"],
             ]);
-            assert.ok(prod.paragraphs.some((p) => /From Pulumi\.prod\.yaml, policy pack release-platform@\S+ \(\d+ policies, config policies\/config\/prod\.json\)/.test(p)));
+            assert.ok(
+                prod.paragraphs.some((p) =>
+                    /From Pulumi\.prod\.yaml, policy pack release-platform@\S+ \(\d+ policies, config policies\/config\/prod\.json\)/.test(p),
+                ),
+            );
             assert.ok(prod.paragraphs.includes("No policy violations."));
         });
 
@@ -178,16 +238,30 @@ describe("markdown (plan --markdown, audit --markdown)", function () {
             const verdicts = tableWith(stagingUnderProdRules, "policy");
             assert.equal(verdicts.section, `Policy verdicts: ${mandatory} mandatory, 0 advisory`);
             assert.equal(verdicts.rows.length, mandatory);
-            assert.ok(verdicts.rows.some(([level, policy, resource]) => level === "❌ mandatory" && policy === "rds-multi-az" && resource === "database-primary"));
+            assert.ok(
+                verdicts.rows.some(([level, policy, resource]) => level === "❌ mandatory" && policy === "rds-multi-az" && resource === "database-primary"),
+            );
             assert.ok(verdicts.rows.some(([, policy]) => policy === "release-change-window"));
-            assert.deepEqual(tableWith(stagingUnderProdRules, "live color").rows.find(([s]) => s === "auth-service"), ["auth-service", "green"]);
+            assert.deepEqual(
+                tableWith(stagingUnderProdRules, "live color").rows.find(([s]) => s === "auth-service"),
+                ["auth-service", "green"],
+            );
         });
 
         it("a promote against the plan before it: only the two Services' selectors change, the live color table says so", () => {
             assertRendersOnGitHub(promoted);
             assert.deepEqual(promoted.headings, ["Plan prod: ✅ policies passed"]);
             const total = exported.deployment.resources.length;
-            assert.deepEqual(counts(promoted), { resources: total, added: 0, changed: 2, replaced: 0, removed: 0, unchanged: total - 2, mandatory: 0, advisory: 0 });
+            assert.deepEqual(counts(promoted), {
+                resources: total,
+                added: 0,
+                changed: 2,
+                replaced: 0,
+                removed: 0,
+                unchanged: total - 2,
+                mandatory: 0,
+                advisory: 0,
+            });
             const changes = tableWith(promoted, "change");
             assert.equal(changes.section, "Resource changes (2)");
             assert.deepEqual(changes.rows.map(([change, type, name, properties]) => [change, type, name, properties]).sort(), [

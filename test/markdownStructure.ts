@@ -46,7 +46,11 @@ export async function markdownStructure(markdown: string): Promise<Structure> {
                 if (!open.length) result.paragraphs.push(plain(token.text));
                 break;
             case "table":
-                result.tables.push({ header: token.header.map((c: any) => plain(c.text)), rows: token.rows.map((r: any[]) => r.map((c) => plain(c.text))), section: current?.summary });
+                result.tables.push({
+                    header: token.header.map((c: any) => plain(c.text)),
+                    rows: token.rows.map((r: any[]) => r.map((c) => plain(c.text))),
+                    section: current?.summary,
+                });
                 checkTableRows(token.raw, token.header.length, result.problems);
                 break;
             case "html":
@@ -67,7 +71,11 @@ function plain(text: string): string {
 /** A row's cells are split at unescaped pipes, as GFM does before any inline parsing. */
 function checkTableRows(raw: string, columns: number, problems: string[]): void {
     for (const line of raw.trim().split("\n")) {
-        const cells = line.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "").split(/(?<!\\)\|/);
+        const cells = line
+            .trim()
+            .replace(/^\|/, "")
+            .replace(/(?<!\\)\|$/, "")
+            .split(/(?<!\\)\|/);
         if (cells.length !== columns) problems.push(`table row has ${cells.length} cells, the header ${columns}: ${line}`);
     }
 }

@@ -61,7 +61,9 @@ describe("monitoring: every service is scraped", function () {
         it(`${stack}: a PodMonitor per service that the monitoring stack's Prometheus selects, over both colors' metrics port`, () => {
             const run = runs.get(stack)!;
             const namespace = configValue<string>(readStackConfig(stack), "namespace");
-            const monitoring = byType(run, T.helmRelease).map(inputs).find((r) => r.chart === "kube-prometheus-stack");
+            const monitoring = byType(run, T.helmRelease)
+                .map(inputs)
+                .find((r) => r.chart === "kube-prometheus-stack");
             assert.ok(monitoring, "kube-prometheus-stack is installed");
             const { selector, namespaceSelector } = prometheusPodMonitorSelection(monitoring);
             // {} selects PodMonitors in every namespace (nil would mean only the monitoring namespace).
@@ -71,7 +73,10 @@ describe("monitoring: every service is scraped", function () {
                 const own = monitors.filter((m) => m.metadata.namespace === namespace && m.spec.selector.matchLabels.app === name);
                 assert.equal(own.length, 1, `${name}: one PodMonitor`);
                 const [monitor] = own;
-                assert.ok(matches(selector, monitor.metadata.labels), `${name}: labels ${JSON.stringify(monitor.metadata.labels)} match Prometheus' ${JSON.stringify(selector)}`);
+                assert.ok(
+                    matches(selector, monitor.metadata.labels),
+                    `${name}: labels ${JSON.stringify(monitor.metadata.labels)} match Prometheus' ${JSON.stringify(selector)}`,
+                );
                 for (const color of ["blue", "green"]) {
                     const deployment = byType(run, T.deployment).find((d) => d.name === `${name}-${color}`)!;
                     const pod = inputs(deployment).spec.template;
@@ -87,7 +92,9 @@ describe("monitoring: every service is scraped", function () {
 
         it(`${stack}: the NetworkPolicies let the monitoring namespace's Prometheus pods reach every service's metrics port`, () => {
             const run = runs.get(stack)!;
-            const monitoringNamespace = byType(run, T.helmRelease).map(inputs).find((r) => r.chart === "kube-prometheus-stack").namespace;
+            const monitoringNamespace = byType(run, T.helmRelease)
+                .map(inputs)
+                .find((r) => r.chart === "kube-prometheus-stack").namespace;
             const policies = byType(run, T.networkPolicy).map(inputs);
             for (const [name, svc] of Object.entries<any>(configValue<Record<string, unknown>>(readStackConfig(stack), "services"))) {
                 const podLabels = { app: name, color: svc.live };

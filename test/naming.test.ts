@@ -46,7 +46,8 @@ function checkRegisteredNames(run: ProgramRun): number {
         const inputs = plain(r.inputs);
         if (r.type === "aws:rds/instance:Instance") {
             count(RDS_INSTANCE_IDENTIFIER, inputs.identifier, `${r.name}.identifier`);
-            if (inputs.finalSnapshotIdentifier !== undefined) count(RDS_SNAPSHOT_IDENTIFIER, inputs.finalSnapshotIdentifier, `${r.name}.finalSnapshotIdentifier`);
+            if (inputs.finalSnapshotIdentifier !== undefined)
+                count(RDS_SNAPSHOT_IDENTIFIER, inputs.finalSnapshotIdentifier, `${r.name}.finalSnapshotIdentifier`);
         }
         if (r.type === "aws:rds/snapshot:Snapshot") count(RDS_SNAPSHOT_IDENTIFIER, inputs.dbSnapshotIdentifier, `${r.name}.dbSnapshotIdentifier`);
         if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm")) continue;
@@ -117,7 +118,12 @@ describe("naming rules: derived names are valid for their targets", function () 
     it("and while restoring from an automated snapshot (restore instance and its replicas)", async () => {
         const source = withOverrides(atLimits(), {
             migrations: [],
-            database: { ...configValue<object>(prod, "database"), identifier: LONGEST_IDENTIFIER, readReplicas: 5, restoreFromSnapshot: `rds:${LONGEST_IDENTIFIER}-2026-11-26-03-10` },
+            database: {
+                ...configValue<object>(prod, "database"),
+                identifier: LONGEST_IDENTIFIER,
+                readReplicas: 5,
+                restoreFromSnapshot: `rds:${LONGEST_IDENTIFIER}-2026-11-26-03-10`,
+            },
         });
         const run = await runProgram({ stack: "prod", source });
         const identifiers = run.resources.filter((r) => r.type === "aws:rds/instance:Instance").map((r) => plain(r.inputs).identifier);

@@ -103,7 +103,10 @@ describe("offline plan", function () {
             const out = run.stdout;
             assert.match(out, new RegExp(`^  pulumi:pulumi:Stack  release-platform-${stack}$`, "m"));
             // Children are indented under their component.
-            assert.match(out, /^ {4}release-platform:kubernetes:BlueGreenService {2}auth-service\n(?: {6}.*\n)*? {6}kubernetes:apps\/v1:Deployment {2}auth-service-blue$/m);
+            assert.match(
+                out,
+                /^ {4}release-platform:kubernetes:BlueGreenService {2}auth-service\n(?: {6}.*\n)*? {6}kubernetes:apps\/v1:Deployment {2}auth-service-blue$/m,
+            );
             assert.match(out, /^Resources by type\n(?: +\d+ {2}\S+\n)+/m);
             // Per service: live, preview and one per color.
             assert.match(out, /^ +12 {2}kubernetes:core\/v1:Service$/m);
@@ -123,7 +126,9 @@ describe("offline plan", function () {
     it("groups verdicts by resource with enforcement level and message", () => {
         // Staging checked against prod's policy config: its single-AZ database is a mandatory violation.
         const doc = JSON.parse(stagingJson.stdout);
-        assert.ok(doc.violations.some((v: any) => v.enforcementLevel === "mandatory" && v.policyName === "rds-multi-az" && v.urn.endsWith("::database-primary")));
+        assert.ok(
+            doc.violations.some((v: any) => v.enforcementLevel === "mandatory" && v.policyName === "rds-multi-az" && v.urn.endsWith("::database-primary")),
+        );
     });
 
     it("plans a database rollback (restore from the pre-migration snapshot) in prod without a violation", () => {
@@ -142,18 +147,15 @@ describe("offline plan", function () {
         assert.equal(stagingJson.code, 1, stagingJson.stderr);
         const doc = JSON.parse(stagingJson.stdout);
         const verdicts = new Set(doc.violations.map((v: any) => `${v.enforcementLevel} ${v.policyName}`));
-        assert.deepEqual(
-            [...verdicts].sort(),
-            [
-                "mandatory eks-node-groups-span-zones",
-                "mandatory k8s-hpa-bounds",
-                "mandatory k8s-live-min-replicas",
-                "mandatory rds-backup-retention",
-                "mandatory rds-multi-az",
-                "mandatory rds-read-replicas",
-                "mandatory release-change-window",
-            ],
-        );
+        assert.deepEqual([...verdicts].sort(), [
+            "mandatory eks-node-groups-span-zones",
+            "mandatory k8s-hpa-bounds",
+            "mandatory k8s-live-min-replicas",
+            "mandatory rds-backup-retention",
+            "mandatory rds-multi-az",
+            "mandatory rds-read-replicas",
+            "mandatory release-change-window",
+        ]);
         assert.equal(doc.stack, "staging");
         assert.ok(doc.resources.length > 100);
         assert.ok(doc.violations.length > 0);
@@ -179,7 +181,10 @@ describe("offline plan", function () {
             if (r.custom && !r.type.startsWith("pulumi:providers:")) {
                 assert.ok(r.provider, `${r.urn} has no provider`);
                 const providerUrn = r.provider.split("::").slice(0, -1).join("::");
-                assert.ok(resources(exported).some((p) => p.urn === providerUrn), `${r.urn}'s provider ${providerUrn} is not in the export`);
+                assert.ok(
+                    resources(exported).some((p) => p.urn === providerUrn),
+                    `${r.urn}'s provider ${providerUrn} is not in the export`,
+                );
             }
             assert.ok(!JSON.stringify(r.outputs).includes(UNKNOWN), `${r.urn}: outputs hold only known values`);
         }
@@ -205,7 +210,10 @@ describe("offline plan", function () {
     it("--out keeps secrets as secret envelopes without their values", () => {
         const secret = { [SIG_KEY]: SECRET_SIG, value: "postgres://app:hunter2@db:5432/app" };
         const stack = recorded.resources[0];
-        const run: ProgramRun = { ...recorded, resources: [stack, { ...stack, urn: `${stack.urn}-x`, type: "test:index:Thing", inputs: { url: secret, host: UNKNOWN } }] };
+        const run: ProgramRun = {
+            ...recorded,
+            resources: [stack, { ...stack, urn: `${stack.urn}-x`, type: "test:index:Thing", inputs: { url: secret, host: UNKNOWN } }],
+        };
         const thing = toStackExport(run).deployment.resources[1];
         assert.deepEqual(thing.inputs, { url: { [SIG_KEY]: SECRET_SIG, ciphertext: "" }, host: UNKNOWN });
         assert.deepEqual(thing.outputs, { url: { [SIG_KEY]: SECRET_SIG, ciphertext: "" } });
@@ -271,7 +279,10 @@ describe("offline audit", function () {
         it(`fails with exit 1 naming the resource when ${label}`, () => {
             const run = audits[label];
             assert.equal(run.code, 1, run.stderr || run.stdout);
-            const urn = new RegExp(`^ {2}urn:pulumi:prod::release-platform::\\S*${escape(m.type)}::${m.name}\\n(?: {4}.*\\n| {14}.*\\n)*? {4}mandatory ${m.policy.source}`, "m");
+            const urn = new RegExp(
+                `^ {2}urn:pulumi:prod::release-platform::\\S*${escape(m.type)}::${m.name}\\n(?: {4}.*\\n| {14}.*\\n)*? {4}mandatory ${m.policy.source}`,
+                "m",
+            );
             assert.match(run.stdout, urn);
         });
     }
@@ -279,7 +290,14 @@ describe("offline audit", function () {
 
 describe("audit of secrets", () => {
     it("sends undecryptable secrets as unknown and --show-secrets plaintext as secret values", () => {
-        const resource = (inputs: Record<string, unknown>): ExportResource => ({ urn: "urn:pulumi:prod::p::t:index:T::a", custom: true, id: "a-1", type: "t:index:T", inputs, outputs: inputs });
+        const resource = (inputs: Record<string, unknown>): ExportResource => ({
+            urn: "urn:pulumi:prod::p::t:index:T::a",
+            custom: true,
+            id: "a-1",
+            type: "t:index:T",
+            inputs,
+            outputs: inputs,
+        });
         const data: StackExport = {
             version: 3,
             deployment: {
@@ -307,22 +325,41 @@ describe("unusable input (exit 2, one message, no stack trace)", function () {
             args: () => ["--stack", "prod", "--config", badConfig],
             message: /Invalid stack configuration \(\S*Pulumi\.bad\.yaml\)[\s\S]*environment[\s\S]*availabilityZones/,
         },
-        "a stack config file that does not exist": { tool: "plan", args: () => ["--stack", "prod", "--config", path.join(tmp, "Pulumi.none.yaml")], message: /Pulumi\.none\.yaml does not exist/ },
+        "a stack config file that does not exist": {
+            tool: "plan",
+            args: () => ["--stack", "prod", "--config", path.join(tmp, "Pulumi.none.yaml")],
+            message: /Pulumi\.none\.yaml does not exist/,
+        },
         "a stack config that is not YAML": { tool: "plan", args: () => ["--stack", "prod", "--config", brokenYaml], message: /not valid YAML/ },
-        "a missing policy config (plan)": { tool: "plan", args: () => ["--stack", "prod", "--policy-config", path.join(tmp, "none.json")], message: /none\.json does not exist/ },
+        "a missing policy config (plan)": {
+            tool: "plan",
+            args: () => ["--stack", "prod", "--policy-config", path.join(tmp, "none.json")],
+            message: /none\.json does not exist/,
+        },
         "a missing --stack": { tool: "plan", args: () => [], message: /--stack is required/ },
         "a file that is not JSON": { tool: "audit", args: () => [notJson], message: /is not JSON/, subprocess: true },
         "JSON that is not a stack export": { tool: "audit", args: () => [notExport], message: /is not a pulumi stack export/ },
         "a missing export file": { tool: "audit", args: () => [path.join(tmp, "missing.json")], message: /no such file/ },
-        "a missing policy config (audit)": { tool: "audit", args: () => [prodExport, "--policy-config", path.join(tmp, "none.json")], message: /none\.json does not exist/ },
-        "an invalid enforcement level": { tool: "audit", args: () => [prodExport, "--policy-config", badLevel], message: /invalid enforcement level "blocking"/ },
+        "a missing policy config (audit)": {
+            tool: "audit",
+            args: () => [prodExport, "--policy-config", path.join(tmp, "none.json")],
+            message: /none\.json does not exist/,
+        },
+        "an invalid enforcement level": {
+            tool: "audit",
+            args: () => [prodExport, "--policy-config", badLevel],
+            message: /invalid enforcement level "blocking"/,
+        },
     };
     const results: Record<string, ToolRun> = {};
 
     before(async function () {
         this.timeout(HOOK_TIMEOUT_MS);
         const prodYaml = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
-        fs.writeFileSync(badConfig, prodYaml.replace("release-platform:environment: prod", "release-platform:environment: qa").replace(/ {4}- us-east-1[bc]\n/g, ""));
+        fs.writeFileSync(
+            badConfig,
+            prodYaml.replace("release-platform:environment: prod", "release-platform:environment: qa").replace(/ {4}- us-east-1[bc]\n/g, ""),
+        );
         fs.writeFileSync(brokenYaml, "config:\n  a: [unclosed\n");
         fs.writeFileSync(notJson, "version: 3\n");
         fs.writeFileSync(notExport, JSON.stringify({ version: 3, checkpoint: {} }));

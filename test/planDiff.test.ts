@@ -14,18 +14,38 @@ function resource(type: string, name: string, inputs: Record<string, unknown>, e
 }
 
 describe("plan diff", () => {
-    const service = (color: string) => resource(SERVICE, "auth-service", { metadata: { name: "auth-service" }, spec: { selector: { app: "auth-service", color } } });
+    const service = (color: string) =>
+        resource(SERVICE, "auth-service", { metadata: { name: "auth-service" }, spec: { selector: { app: "auth-service", color } } });
     const deployment = (image: string, selector = { app: "auth-service", color: "blue" }) =>
-        resource(DEPLOYMENT, "auth-service-blue", { metadata: { name: "auth-service-blue" }, spec: { selector: { matchLabels: selector }, template: { spec: { containers: [{ image }] } } } });
+        resource(DEPLOYMENT, "auth-service-blue", {
+            metadata: { name: "auth-service-blue" },
+            spec: { selector: { matchLabels: selector }, template: { spec: { containers: [{ image }] } } },
+        });
 
     it("reports added, changed, replaced and removed resources by URN with the changed paths", () => {
         const before = [service("blue"), deployment("a:1"), resource("kubernetes:core/v1:ConfigMap", "old", { data: { a: "1" } })];
-        const after = [service("green"), deployment("a:1", { app: "auth-service", color: "green" }), resource("kubernetes:core/v1:ConfigMap", "new", { data: { a: "1" } })];
+        const after = [
+            service("green"),
+            deployment("a:1", { app: "auth-service", color: "green" }),
+            resource("kubernetes:core/v1:ConfigMap", "new", { data: { a: "1" } }),
+        ];
         const diff = diffResources(before, after);
-        assert.deepEqual(diff.changed.map((r) => [r.name, r.changes.map((c) => `${c.path} ${c.kind} ${c.before}→${c.after}`)]), [["auth-service", ["spec.selector.color update blue→green"]]]);
-        assert.deepEqual(diff.replaced.map((r) => [r.name, r.replaceReasons]), [["auth-service-blue", ["spec.selector.matchLabels.color"]]]);
-        assert.deepEqual(diff.added.map((r) => r.name), ["new"]);
-        assert.deepEqual(diff.removed.map((r) => r.name), ["old"]);
+        assert.deepEqual(
+            diff.changed.map((r) => [r.name, r.changes.map((c) => `${c.path} ${c.kind} ${c.before}→${c.after}`)]),
+            [["auth-service", ["spec.selector.color update blue→green"]]],
+        );
+        assert.deepEqual(
+            diff.replaced.map((r) => [r.name, r.replaceReasons]),
+            [["auth-service-blue", ["spec.selector.matchLabels.color"]]],
+        );
+        assert.deepEqual(
+            diff.added.map((r) => r.name),
+            ["new"],
+        );
+        assert.deepEqual(
+            diff.removed.map((r) => r.name),
+            ["old"],
+        );
         assert.equal(diff.unchanged, 0);
         const text = renderDiff(diff).join("\n");
         assert.match(text, /^ {2}~ {2}kubernetes:core\/v1:Service {2}auth-service\n {7}spec\.selector\.color: "blue" → "green"$/m);
@@ -35,17 +55,26 @@ describe("plan diff", () => {
 
     it("a change of an image in a Deployment's template is an update, not a replace", () => {
         const diff = diffResources([deployment("a:1")], [deployment("a:2")]);
-        assert.deepEqual(diff.changed.map((r) => r.changes.map((c) => c.path)), [["spec.template.spec.containers[0].image"]]);
+        assert.deepEqual(
+            diff.changed.map((r) => r.changes.map((c) => c.path)),
+            [["spec.template.spec.containers[0].image"]],
+        );
         assert.equal(diff.replaced.length, 0);
     });
 
     it("honours the replaceOnChanges option and a changed provider", () => {
         const withOption = (v: string) => resource("aws:rds/instance:Instance", "db", { instanceClass: v }, { replaceOnChanges: ["instanceClass"] });
-        assert.deepEqual(diffResources([withOption("a")], [withOption("b")]).replaced.map((r) => r.replaceReasons), [["instanceClass"]]);
+        assert.deepEqual(
+            diffResources([withOption("a")], [withOption("b")]).replaced.map((r) => r.replaceReasons),
+            [["instanceClass"]],
+        );
         const withProvider = (p: string) => resource("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" }, { provider: p });
         const p1 = `${urn("pulumi:providers:aws", "default")}::id-1`;
         const p2 = `${urn("pulumi:providers:aws", "other")}::id-2`;
-        assert.deepEqual(diffResources([withProvider(p1)], [withProvider(p2)]).replaced.map((r) => r.replaceReasons), [["provider"]]);
+        assert.deepEqual(
+            diffResources([withProvider(p1)], [withProvider(p2)]).replaced.map((r) => r.replaceReasons),
+            [["provider"]],
+        );
         // A preview's unknown provider id matches the deployed provider's id.
         assert.equal(diffResources([withProvider(p1)], [withProvider(`${urn("pulumi:providers:aws", "default")}::${UNKNOWN}`)]).unchanged, 1);
     });
@@ -55,7 +84,10 @@ describe("plan diff", () => {
         const s = (v: unknown, vpc: unknown) => resource("kubernetes:core/v1:Secret", "app", { stringData: { JWT: v }, vpcId: vpc });
         assert.equal(diffResources([s(secret(), "vpc-1")], [s(secret("x"), UNKNOWN)]).unchanged, 1);
         const changed = diffResources([s(secret("hunter2"), "vpc-1")], [s(secret("hunter3"), "vpc-1")]);
-        assert.deepEqual(changed.changed[0].changes.map((c) => [c.path, c.before, c.after]), [["stringData.JWT", SECRET_SHOWN, SECRET_SHOWN]]);
+        assert.deepEqual(
+            changed.changed[0].changes.map((c) => [c.path, c.before, c.after]),
+            [["stringData.JWT", SECRET_SHOWN, SECRET_SHOWN]],
+        );
         assert.doesNotMatch(renderDiff(changed).join("\n"), /hunter/);
     });
 

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import { byName, byType, configValue, inputs, plain, ProgramRun, readStackConfig, UNKNOWN } from "./harness";
 import { Database } from "../components/database";
 import { parseStackConfig, PROJECT } from "../config";
-import { construct, migrationJobs, only, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, Stack, T, recordedPlatform } from "./support/platform";
+import { construct, migrationJobs, only, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, T, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -71,7 +71,10 @@ describe("platform: database", () => {
             assert.equal(rule.cidrIpv6, undefined);
             assert.equal(rule.prefixListId, undefined);
             assert.deepEqual([rule.ipProtocol, rule.fromPort, rule.toPort], ["tcp", 5432, 5432]);
-            assert.deepEqual(sources(run, rules[0], "referencedSecurityGroupId").map((g) => g.name), ["cluster-nodes"]);
+            assert.deepEqual(
+                sources(run, rules[0], "referencedSecurityGroupId").map((g) => g.name),
+                ["cluster-nodes"],
+            );
             assert.equal(byType(run, T.legacyRule).length, 0);
         }
         const nodeSgOnNodes = inputs(only(runs.prodLive, T.launchTemplate)).vpcSecurityGroupIds[0];
@@ -94,7 +97,10 @@ describe("platform: database", () => {
             const snapshot = only(run, T.snapshot);
             assert.equal(inputs(snapshot).dbSnapshotIdentifier, `${name}-db-snapshot-1-2-3`);
             assert.equal(snapshot.retainOnDelete, true);
-            assert.deepEqual(sources(run, snapshot, "dbInstanceIdentifier").map((r) => r.urn), [primaryOf(run).urn]);
+            assert.deepEqual(
+                sources(run, snapshot, "dbInstanceIdentifier").map((r) => r.urn),
+                [primaryOf(run).urn],
+            );
         }
         assert.equal(inputs(only(runs.prodLive, T.snapshot)).dbInstanceIdentifier, "prod-db");
         assert.deepEqual(plain(runs.prodLive.outputs.preMigrationSnapshotIds), { "1.2.3": "prod-db-snapshot-1-2-3" });
@@ -162,8 +168,13 @@ describe("platform: database", () => {
         const endpoints = plain<string[]>(runs.restoring.outputs.databaseReplicaEndpoints);
         assert.equal(endpoints.length, replicas);
         for (const endpoint of endpoints) assert.match(endpoint, /^prod-db-restore-replica-\d\./);
-        const lagAlarms = byType(runs.restoring, T.alarm).map(inputs).filter((a) => a.metricName === "ReplicaLag");
-        assert.deepEqual(lagAlarms.map((a) => a.dimensions.DBInstanceIdentifier).sort(), expected("prod-db-restore").map((s) => s.split(" ")[0]));
+        const lagAlarms = byType(runs.restoring, T.alarm)
+            .map(inputs)
+            .filter((a) => a.metricName === "ReplicaLag");
+        assert.deepEqual(
+            lagAlarms.map((a) => a.dimensions.DBInstanceIdentifier).sort(),
+            expected("prod-db-restore").map((s) => s.split(" ")[0]),
+        );
     });
 });
 

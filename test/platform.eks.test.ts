@@ -1,9 +1,9 @@
 // The EKS cluster, its node groups, add-ons, platform charts and IAM roles,
 // checked on the resources the real program registers for the shipped stacks.
 import * as assert from "node:assert/strict";
-import { byName, byType, configValue, dependsOn, inputs, ProgramRun, providerUrn } from "./harness";
+import { byName, byType, configValue, dependsOn, inputs, providerUrn } from "./harness";
 import { computedOutputs, fakePassword } from "../offline/fakeOutputs";
-import { assertIrsaTrust, chartRelease, only, sources, Stack, T, visibleText, ZONES, recordedPlatform } from "./support/platform";
+import { assertIrsaTrust, chartRelease, only, sources, T, visibleText, ZONES, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -16,7 +16,10 @@ describe("platform: EKS cluster", () => {
             assert.deepEqual([...c.enabledClusterLogTypes].sort(), ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
             assert.deepEqual(c.encryptionConfig.resources, ["secrets"]);
             const keys = sources(run, cluster, "encryptionConfig");
-            assert.deepEqual(keys.map((k) => k.type), [T.kmsKey]);
+            assert.deepEqual(
+                keys.map((k) => k.type),
+                [T.kmsKey],
+            );
             assert.equal(inputs(keys[0]).enableKeyRotation, true);
         }
     });
@@ -39,7 +42,10 @@ describe("platform: EKS cluster", () => {
             const subnets = sources(run, nodeGroup, "subnetIds").map(inputs);
             const zones: string[] = configValue(run.source, "availabilityZones");
             assert.deepEqual(subnets.map((s) => s.availabilityZone).sort(), zones);
-            assert.ok(subnets.every((s) => s.tags["kubernetes.io/role/internal-elb"] === "1"), "nodes run in private subnets only");
+            assert.ok(
+                subnets.every((s) => s.tags["kubernetes.io/role/internal-elb"] === "1"),
+                "nodes run in private subnets only",
+            );
             const cluster = configValue(run.source, "cluster");
             assert.deepEqual(inputs(nodeGroup).scalingConfig, {
                 minSize: cluster.nodeMinSize,
@@ -57,7 +63,10 @@ describe("platform: EKS cluster", () => {
             assert.equal(template.type, T.launchTemplate);
             const groups = sources(run, template, "vpcSecurityGroupIds");
             assert.ok(groups.some((g) => g.name === "cluster-nodes" && g.type === T.securityGroup));
-            assert.ok(groups.some((g) => g.type === T.eks), "the cluster security group stays on the nodes");
+            assert.ok(
+                groups.some((g) => g.type === T.eks),
+                "the cluster security group stays on the nodes",
+            );
         }
     });
 
@@ -77,7 +86,12 @@ describe("platform: EKS cluster", () => {
 
     it("installs the core add-ons and the pinned platform charts after the nodes", () => {
         for (const { run } of runs.stacks) {
-            assert.deepEqual(byType(run, T.addon).map((a) => inputs(a).addonName).sort(), ["coredns", "kube-proxy", "vpc-cni"]);
+            assert.deepEqual(
+                byType(run, T.addon)
+                    .map((a) => inputs(a).addonName)
+                    .sort(),
+                ["coredns", "kube-proxy", "vpc-cni"],
+            );
             const charts = Object.fromEntries(byType(run, T.helm).map((r) => [inputs(r).chart, inputs(r).version]));
             assert.deepEqual(Object.keys(charts).sort(), ["aws-load-balancer-controller", "cluster-autoscaler", "kube-prometheus-stack", "metrics-server"]);
             for (const version of Object.values(charts)) assert.match(String(version), /^\d+\.\d+\.\d+$/);
@@ -174,7 +188,10 @@ describe("platform: EKS cluster", () => {
             const associations = byType(run, T.accessPolicy);
             assert.equal(associations.length, admins.length);
             for (const entry of entries) {
-                assert.deepEqual(sources(run, entry, "clusterName").map((r) => r.urn), [eks.urn]);
+                assert.deepEqual(
+                    sources(run, entry, "clusterName").map((r) => r.urn),
+                    [eks.urn],
+                );
                 const association = associations.find((a) => dependsOn(run, a, entry));
                 assert.ok(association, `no policy association for ${entry.name}`);
                 assert.equal(inputs(association).policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
@@ -191,7 +208,10 @@ describe("platform: EKS cluster", () => {
             const kubernetesResources = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
             assert.ok(kubernetesResources.length >= 5);
             for (const r of kubernetesResources) assert.equal(providerUrn(r.provider), provider.urn, `${r.type} ${r.name}`);
-            assert.ok(sources(run, provider, "kubeconfig").some((r) => r.type === T.eks), "the kubeconfig comes from the cluster");
+            assert.ok(
+                sources(run, provider, "kubeconfig").some((r) => r.type === T.eks),
+                "the kubeconfig comes from the cluster",
+            );
         }
     });
 });

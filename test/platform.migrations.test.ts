@@ -3,11 +3,11 @@
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { byType, configValue, dependsOn, inputs, ProgramRun, readStackConfig } from "./harness";
+import { byType, configValue, dependsOn, inputs, readStackConfig } from "./harness";
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
 import { parseStackConfig } from "../config";
 import { ANNOTATIONS, ROLE_LABEL, ROLES } from "../conventions";
-import { chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, Stack, T, recordedPlatform } from "./support/platform";
+import { chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, T, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 

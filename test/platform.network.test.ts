@@ -1,9 +1,9 @@
 // The network (VPC, subnets, NAT, flow logs),
 // checked on the resources the real program registers for the shipped stacks.
 import * as assert from "node:assert/strict";
-import { byType, configValue, inputs, ProgramRun } from "./harness";
+import { byType, configValue, inputs } from "./harness";
 import { cidrSubnet, planSubnets } from "../components/network";
-import { only, sources, Stack, T, ZONES, recordedPlatform } from "./support/platform";
+import { only, sources, T, ZONES, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -40,7 +40,10 @@ describe("platform: network", () => {
             const privateTables = byType(run, T.routeTable).filter((t) => t.name.includes("-private-"));
             assert.equal(privateTables.length, configValue<string[]>(run.source, "availabilityZones").length);
             for (const table of privateTables) {
-                assert.ok(sources(run, table, "routes").some((r) => r.type === T.nat), `${table.name} has no route to a NAT gateway`);
+                assert.ok(
+                    sources(run, table, "routes").some((r) => r.type === T.nat),
+                    `${table.name} has no route to a NAT gateway`,
+                );
             }
         }
         const prodNats = byType(runs.prod, T.routeTable)
@@ -54,8 +57,14 @@ describe("platform: network", () => {
             const flowLog = only(run, T.flowLog);
             assert.equal(inputs(flowLog).trafficType, "ALL");
             assert.equal(inputs(flowLog).logDestinationType, "cloud-watch-logs");
-            assert.deepEqual(sources(run, flowLog, "vpcId").map((r) => r.type), [T.vpc]);
-            assert.deepEqual(sources(run, flowLog, "iamRoleArn").map((r) => r.type), [T.role]);
+            assert.deepEqual(
+                sources(run, flowLog, "vpcId").map((r) => r.type),
+                [T.vpc],
+            );
+            assert.deepEqual(
+                sources(run, flowLog, "iamRoleArn").map((r) => r.type),
+                [T.role],
+            );
         }
     });
 });

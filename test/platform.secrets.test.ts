@@ -1,9 +1,9 @@
 // Secrets and tags,
 // checked on the resources the real program registers for the shipped stacks.
 import * as assert from "node:assert/strict";
-import { byType, inputs, isSecretValue, plain, ProgramRun } from "./harness";
+import { byType, inputs, isSecretValue, plain } from "./harness";
 import { fakePassword } from "../offline/fakeOutputs";
-import { acceptsTags, isSecretAt, only, Stack, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
+import { acceptsTags, isSecretAt, only, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 

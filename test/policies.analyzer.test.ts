@@ -41,11 +41,22 @@ describe("policies receive what @pulumi/policy's analyzer hands them", () => {
         assert.deepEqual(args.getConfig(), { minimum: 2 });
         const stack = await stackArgs(graph);
         const migration = stack.resources.find((r) => r.name === "migrate-1-2-3")!;
-        assert.deepEqual(migration.dependencies.map((r) => r.name), ["prod-db-snapshot-1-2-3"]);
+        assert.deepEqual(
+            migration.dependencies.map((r) => r.name),
+            ["prod-db-snapshot-1-2-3"],
+        );
     });
 
     it("a policy that throws fails the check instead of passing it", async () => {
-        const throwing: Policies = [{ name: "throws", description: "always throws", validateResource: () => { throw new Error("boom"); } }];
+        const throwing: Policies = [
+            {
+                name: "throws",
+                description: "always throws",
+                validateResource: () => {
+                    throw new Error("boom");
+                },
+            },
+        ];
         await assert.rejects(analyze(throwing, find(releaseGraph(), "prod-db")), /analyze failed: [\s\S]*boom/);
     });
 });
@@ -73,10 +84,11 @@ describe("preview: rules that can only decide at `up`", () => {
             return r;
         });
         const diagnostics: Diagnostic[] = await analyzeProgram(ALL_RULES, graph);
-        assert.deepEqual(
-            diagnostics.map((d) => `${d.enforcementLevel} ${d.policyName} ${/during preview/.test(d.message)}`).sort(),
-            ["advisory k8s-no-literal-secrets-in-env true", "advisory sg-no-public-admin-ports true", "advisory sg-no-public-database-ports true"],
-        );
+        assert.deepEqual(diagnostics.map((d) => `${d.enforcementLevel} ${d.policyName} ${/during preview/.test(d.message)}`).sort(), [
+            "advisory k8s-no-literal-secrets-in-env true",
+            "advisory sg-no-public-admin-ports true",
+            "advisory sg-no-public-database-ports true",
+        ]);
     });
 });
 
@@ -99,7 +111,11 @@ describe("pack metadata and config files", () => {
                     assert.ok(levels.includes(entry), `${name}: ${entry}`);
                     continue;
                 }
-                if (name !== "all") assert.ok(ALL.some((p) => p.name === name), `unknown policy ${name}`);
+                if (name !== "all")
+                    assert.ok(
+                        ALL.some((p) => p.name === name),
+                        `unknown policy ${name}`,
+                    );
                 const { enforcementLevel, ...props } = entry;
                 if (enforcementLevel !== undefined) assert.ok(levels.includes(enforcementLevel), name);
                 const schema = ALL.find((p) => p.name === name)?.configSchema?.properties ?? {};

@@ -13,7 +13,10 @@ function changed<T extends TestResource>(r: T, change: (props: any, r: T) => voi
 async function check(policy: Policies[number], good: TestResource, bad: TestResource, expect: RegExp, config: PolicyConfigFile = {}) {
     assert.deepEqual(messagesOf(await analyze([policy], good, config)), [], `${policy.name} should stay quiet on ${good.name}`);
     const found = messagesOf(await analyze([policy], bad, config));
-    assert.ok(found.some((m) => expect.test(m)), `${policy.name}: expected ${expect}, got ${JSON.stringify(found)}`);
+    assert.ok(
+        found.some((m) => expect.test(m)),
+        `${policy.name}: expected ${expect}, got ${JSON.stringify(found)}`,
+    );
 }
 
 const replica = aws("aws:rds/instance:Instance", "prod-db-replica-1", { replicateSourceDb: UNKNOWN, deletionProtection: true });
@@ -28,7 +31,12 @@ describe("aws policies: each fires on one broken property and stays quiet on the
     const cases: FireAndQuietCase[] = [
         { policy: a.rdsStorageEncrypted, quiet: db, fire: changed(db, (p) => delete p.storageEncrypted), expect: /set storageEncrypted: true/ },
         { policy: a.rdsNotPublic, quiet: db, fire: changed(db, (p) => (p.publiclyAccessible = true)), expect: /set publiclyAccessible: false/ },
-        { policy: a.rdsBackupRetention, quiet: db, fire: changed(db, (p) => (p.backupRetentionPeriod = 3)), expect: /backupRetentionPeriod is 3; set it to at least 7 days/ },
+        {
+            policy: a.rdsBackupRetention,
+            quiet: db,
+            fire: changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            expect: /backupRetentionPeriod is 3; set it to at least 7 days/,
+        },
         { policy: a.rdsDeletionSafeguards, quiet: db, fire: changed(db, (p) => (p.deletionProtection = false)), expect: /set deletionProtection: true/ },
         { policy: a.rdsMultiAz, quiet: db, fire: changed(db, (p) => (p.multiAz = false)), expect: /set multiAz: true/ },
         { policy: a.rdsProtected, quiet: db, fire: changed(db, (_p, r) => (r.protect = false)), expect: /add the resource option `protect: true`/ },
@@ -45,7 +53,12 @@ describe("aws policies: each fires on one broken property and stays quiet on the
             fire: changed(cluster, (p) => (p.enabledClusterLogTypes = ["api"])),
             expect: /add "audit", "authenticator", "controllerManager", "scheduler"/,
         },
-        { policy: a.eksEndpointRestricted, quiet: cluster, fire: changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])), expect: /contains 0\.0\.0\.0\/0/ },
+        {
+            policy: a.eksEndpointRestricted,
+            quiet: cluster,
+            fire: changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
+            expect: /contains 0\.0\.0\.0\/0/,
+        },
         { policy: a.eksSupportedVersion, quiet: cluster, fire: changed(cluster, (p) => (p.version = "1.31")), expect: /version "1\.31" is not supported/ },
         {
             policy: a.eksNodeGroupsSpanZones,
@@ -75,24 +88,70 @@ describe("aws policies: RDS", () => {
     const db = rdsPrimary();
 
     it("rds-storage-encrypted (replicas inherit)", async () => {
-        await check(a.rdsStorageEncrypted, db, changed(db, (p) => delete p.storageEncrypted), /set storageEncrypted: true/);
-        await check(a.rdsStorageEncrypted, replica, changed(replica, (p) => (p.storageEncrypted = false)), /read replica sets storageEncrypted: false/);
+        await check(
+            a.rdsStorageEncrypted,
+            db,
+            changed(db, (p) => delete p.storageEncrypted),
+            /set storageEncrypted: true/,
+        );
+        await check(
+            a.rdsStorageEncrypted,
+            replica,
+            changed(replica, (p) => (p.storageEncrypted = false)),
+            /read replica sets storageEncrypted: false/,
+        );
     });
 
     it("rds-backup-retention uses the configured minimum and skips replicas", async () => {
-        await check(a.rdsBackupRetention, db, changed(db, (p) => (p.backupRetentionPeriod = 3)), /backupRetentionPeriod is 3; set it to at least 7 days/);
-        await check(a.rdsBackupRetention, replica, changed(db, (p) => (p.backupRetentionPeriod = 3)), /at least 14 days/, { "rds-backup-retention": { minBackupRetentionDays: 14 } });
+        await check(
+            a.rdsBackupRetention,
+            db,
+            changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            /backupRetentionPeriod is 3; set it to at least 7 days/,
+        );
+        await check(
+            a.rdsBackupRetention,
+            replica,
+            changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            /at least 14 days/,
+            { "rds-backup-retention": { minBackupRetentionDays: 14 } },
+        );
     });
 
     it("rds-deletion-safeguards", async () => {
-        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => (p.deletionProtection = false)), /set deletionProtection: true/);
-        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => (p.skipFinalSnapshot = true)), /set skipFinalSnapshot: false/);
-        await check(a.rdsDeletionSafeguards, db, changed(db, (p) => delete p.finalSnapshotIdentifier), /set finalSnapshotIdentifier/);
-        await check(a.rdsDeletionSafeguards, replica, changed(replica, (p) => delete p.deletionProtection), /set deletionProtection: true/);
+        await check(
+            a.rdsDeletionSafeguards,
+            db,
+            changed(db, (p) => (p.deletionProtection = false)),
+            /set deletionProtection: true/,
+        );
+        await check(
+            a.rdsDeletionSafeguards,
+            db,
+            changed(db, (p) => (p.skipFinalSnapshot = true)),
+            /set skipFinalSnapshot: false/,
+        );
+        await check(
+            a.rdsDeletionSafeguards,
+            db,
+            changed(db, (p) => delete p.finalSnapshotIdentifier),
+            /set finalSnapshotIdentifier/,
+        );
+        await check(
+            a.rdsDeletionSafeguards,
+            replica,
+            changed(replica, (p) => delete p.deletionProtection),
+            /set deletionProtection: true/,
+        );
     });
 
     it("rds-multi-az applies to primaries", async () => {
-        await check(a.rdsMultiAz, db, changed(db, (p) => (p.multiAz = false)), /set multiAz: true/);
+        await check(
+            a.rdsMultiAz,
+            db,
+            changed(db, (p) => (p.multiAz = false)),
+            /set multiAz: true/,
+        );
         assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], replica)), []);
     });
 
@@ -115,19 +174,53 @@ describe("aws policies: EKS", () => {
     const cluster = releaseGraph().find((r) => r.type === a.AWS.eksCluster)!;
 
     it("eks-endpoint-restricted", async () => {
-        await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => delete p.vpcConfig.publicAccessCidrs), /open to 0\.0\.0\.0\/0 \(publicAccessCidrs unset\)/);
-        await check(a.eksEndpointRestricted, cluster, changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])), /contains 0\.0\.0\.0\/0/);
+        await check(
+            a.eksEndpointRestricted,
+            cluster,
+            changed(cluster, (p) => delete p.vpcConfig.publicAccessCidrs),
+            /open to 0\.0\.0\.0\/0 \(publicAccessCidrs unset\)/,
+        );
+        await check(
+            a.eksEndpointRestricted,
+            cluster,
+            changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
+            /contains 0\.0\.0\.0\/0/,
+        );
         const privateOnly = changed(cluster, (p) => (p.vpcConfig = { endpointPublicAccess: false, endpointPrivateAccess: true }));
         assert.deepEqual(messagesOf(await analyze([a.eksEndpointRestricted], privateOnly)), []);
     });
 
     it("eks-supported-version allows EKS_ALLOWED_VERSIONS by default, and both stacks' config repeats that list", async () => {
         assert.deepEqual([...a.EKS_ALLOWED_VERSIONS], ["1.32", "1.33", "1.34", "1.35"]);
-        for (const version of a.EKS_ALLOWED_VERSIONS) assert.deepEqual(messagesOf(await analyze([a.eksSupportedVersion], changed(cluster, (p) => (p.version = version)))), [], version);
+        for (const version of a.EKS_ALLOWED_VERSIONS)
+            assert.deepEqual(
+                messagesOf(
+                    await analyze(
+                        [a.eksSupportedVersion],
+                        changed(cluster, (p) => (p.version = version)),
+                    ),
+                ),
+                [],
+                version,
+            );
         for (const version of ["1.27", "1.31", "1.36", "1.34.0"]) {
-            assert.match(messagesOf(await analyze([a.eksSupportedVersion], changed(cluster, (p) => (p.version = version))))[0], /is not supported; use one of "1\.32", "1\.33", "1\.34", "1\.35"/, version);
+            assert.match(
+                messagesOf(
+                    await analyze(
+                        [a.eksSupportedVersion],
+                        changed(cluster, (p) => (p.version = version)),
+                    ),
+                )[0],
+                /is not supported; use one of "1\.32", "1\.33", "1\.34", "1\.35"/,
+                version,
+            );
         }
-        await check(a.eksSupportedVersion, cluster, changed(cluster, (p) => delete p.version), /pin version/);
+        await check(
+            a.eksSupportedVersion,
+            cluster,
+            changed(cluster, (p) => delete p.version),
+            /pin version/,
+        );
         for (const stack of ["prod", "staging"]) {
             const entry = readPolicyConfig(stack)["eks-supported-version"] as { allowedVersions?: string[] };
             assert.deepEqual(entry.allowedVersions, [...a.EKS_ALLOWED_VERSIONS], `policies/config/${stack}.json`);
@@ -138,24 +231,65 @@ describe("aws policies: EKS", () => {
         const graph = releaseGraph();
         assert.deepEqual(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], graph)), []);
         const twoZones = edit(graph, "cluster-nodes", (r) => ({ ...r, propertyDependencies: { subnetIds: r.propertyDependencies!.subnetIds.slice(0, 2) } }));
-        assert.match(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], twoZones))[0], /run in 2 zone\(s\) \("us-east-1a", "us-east-1b"\); spread .* at least 3/);
+        assert.match(
+            messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], twoZones))[0],
+            /run in 2 zone\(s\) \("us-east-1a", "us-east-1b"\); spread .* at least 3/,
+        );
         assert.deepEqual(messagesOf(await analyzeStack([a.eksNodeGroupsSpanZones], twoZones, { "eks-node-groups-span-zones": { minZones: 2 } })), []);
     });
 });
 
 describe("aws policies: KMS, security groups, VPC, tags", () => {
     it("sg-no-public-database-ports covers inline ingress, SecurityGroupRule and SecurityGroupIngressRule", async () => {
-        const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }] });
-        await check(a.noPublicDatabasePorts, sg, changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])), /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/);
-        const rule = aws("aws:ec2/securityGroupRule:SecurityGroupRule", "r", { type: "ingress", fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] });
-        await check(a.noPublicDatabasePorts, rule, changed(rule, (p) => Object.assign(p, { fromPort: 0, toPort: 65535 })), /admits database port\(s\) 5432, 3306, 1433, 27017, 6379/);
-        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", { ipProtocol: "tcp", fromPort: 6379, toPort: 6379, cidrIpv4: "10.0.0.0/8" });
-        await check(a.noPublicDatabasePorts, v, changed(v, (p) => Object.assign(p, { cidrIpv4: undefined, cidrIpv6: "::/0" })), /from "::\/0" admits database port\(s\) 6379/);
-        await check(a.noPublicDatabasePorts, v, changed(v, (p) => Object.assign(p, { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" })), /admits database port/);
+        const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", {
+            ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }],
+        });
+        await check(
+            a.noPublicDatabasePorts,
+            sg,
+            changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
+            /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/,
+        );
+        const rule = aws("aws:ec2/securityGroupRule:SecurityGroupRule", "r", {
+            type: "ingress",
+            fromPort: 443,
+            toPort: 443,
+            protocol: "tcp",
+            cidrBlocks: ["0.0.0.0/0"],
+        });
+        await check(
+            a.noPublicDatabasePorts,
+            rule,
+            changed(rule, (p) => Object.assign(p, { fromPort: 0, toPort: 65535 })),
+            /admits database port\(s\) 5432, 3306, 1433, 27017, 6379/,
+        );
+        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", {
+            ipProtocol: "tcp",
+            fromPort: 6379,
+            toPort: 6379,
+            cidrIpv4: "10.0.0.0/8",
+        });
+        await check(
+            a.noPublicDatabasePorts,
+            v,
+            changed(v, (p) => Object.assign(p, { cidrIpv4: undefined, cidrIpv6: "::/0" })),
+            /from "::\/0" admits database port\(s\) 6379/,
+        );
+        await check(
+            a.noPublicDatabasePorts,
+            v,
+            changed(v, (p) => Object.assign(p, { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" })),
+            /admits database port/,
+        );
     });
 
     it("sg-no-public-database-ports needs the port only when the CIDR is open (ports from outputs stay unknown in preview)", async () => {
-        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", { ipProtocol: "tcp", fromPort: UNKNOWN, toPort: UNKNOWN, cidrIpv4: "10.0.0.0/8" });
+        const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", {
+            ipProtocol: "tcp",
+            fromPort: UNKNOWN,
+            toPort: UNKNOWN,
+            cidrIpv4: "10.0.0.0/8",
+        });
         assert.deepEqual((await analyze([a.noPublicDatabasePorts], v)).diagnostics, []);
         const open = changed(v, (p) => (p.cidrIpv4 = "0.0.0.0/0"));
         const [d] = (await analyze([a.noPublicDatabasePorts], open)).diagnostics;
@@ -178,7 +312,12 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
 
     it("aws-required-tags, with provider defaultTags counting", async () => {
         const vpc = aws("aws:ec2/vpc:Vpc", "v", {});
-        await check(a.requiredTags, vpc, changed(vpc, (p) => delete p.tags.owner), /add tags "owner"/);
+        await check(
+            a.requiredTags,
+            vpc,
+            changed(vpc, (p) => delete p.tags.owner),
+            /add tags "owner"/,
+        );
         const provider = { type: "pulumi:providers:aws", name: "aws", props: { defaultTags: { tags: { owner: "platform-team" } } } };
         const untagged = { ...changed(vpc, (p) => delete p.tags.owner), provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id-1" };
         assert.deepEqual(messagesOf(await analyze([a.requiredTags], untagged, {}, [provider])), []);

@@ -39,20 +39,52 @@ describe("kubernetes workload policies", () => {
         { policy: k.resourceRequestsAndLimits, bad: (p) => delete firstContainer(p).resources.limits, expect: /set resources limits\.cpu, limits\.memory/ },
         { policy: k.healthProbes, bad: (p) => delete firstContainer(p).readinessProbe, expect: /add readinessProbe/ },
         { policy: k.imagePinned, bad: (p) => (firstContainer(p).image = "nginx:latest"), expect: /uses "latest"; pin a version tag/ },
-        { policy: k.imagePinned, bad: (p) => (firstContainer(p).image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"), expect: /is untagged; pin a version tag/ },
-        { policy: k.imageAllowedRegistry, bad: (p) => (firstContainer(p).image = "evil.example.com/x:1.0"), expect: /not from an allowed registry; push it to one of/ },
-        { policy: k.imageAllowedRegistry, bad: (p) => (firstContainer(p).image = "nginx:1.27"), expect: /\(docker\.io\/library\/nginx\) is not from an allowed registry/ },
-        { policy: k.rollingUpdateZeroUnavailable, bad: (p) => (p.spec.strategy.rollingUpdate.maxUnavailable = "25%"), expect: /maxUnavailable is "25%"; set it to 0/ },
+        {
+            policy: k.imagePinned,
+            bad: (p) => (firstContainer(p).image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"),
+            expect: /is untagged; pin a version tag/,
+        },
+        {
+            policy: k.imageAllowedRegistry,
+            bad: (p) => (firstContainer(p).image = "evil.example.com/x:1.0"),
+            expect: /not from an allowed registry; push it to one of/,
+        },
+        {
+            policy: k.imageAllowedRegistry,
+            bad: (p) => (firstContainer(p).image = "nginx:1.27"),
+            expect: /\(docker\.io\/library\/nginx\) is not from an allowed registry/,
+        },
+        {
+            policy: k.rollingUpdateZeroUnavailable,
+            bad: (p) => (p.spec.strategy.rollingUpdate.maxUnavailable = "25%"),
+            expect: /maxUnavailable is "25%"; set it to 0/,
+        },
         { policy: k.rollingUpdateZeroUnavailable, bad: (p) => delete p.spec.strategy, expect: /unset \(defaults to 25%\); set it to 0/ },
-        { policy: k.rollingUpdateZeroUnavailable, bad: (p) => (p.spec.strategy = { type: "Recreate" }), expect: /strategy.type is "Recreate"; use RollingUpdate/ },
+        {
+            policy: k.rollingUpdateZeroUnavailable,
+            bad: (p) => (p.spec.strategy = { type: "Recreate" }),
+            expect: /strategy.type is "Recreate"; use RollingUpdate/,
+        },
         { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostNetwork = true), expect: /pod sets hostNetwork: true; remove it/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostPID = true), expect: /pod sets hostPID: true; remove it/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.hostIPC = true), expect: /pod sets hostIPC: true; remove it/ },
-        { policy: k.restrictedPodSecurity, bad: (p) => (p.spec.template.spec.volumes = [{ name: "docker", hostPath: { path: "/var/run" } }]), expect: /hostPath volumes "docker"/ },
+        {
+            policy: k.restrictedPodSecurity,
+            bad: (p) => (p.spec.template.spec.volumes = [{ name: "docker", hostPath: { path: "/var/run" } }]),
+            expect: /hostPath volumes "docker"/,
+        },
         { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.privileged = true), expect: /privileged: false/ },
         { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.capabilities = {}), expect: /capabilities\.drop: \["ALL"\]/ },
-        { policy: k.restrictedPodSecurity, bad: (p) => delete firstContainer(p).securityContext.allowPrivilegeEscalation, expect: /allowPrivilegeEscalation: false/ },
-        { policy: k.restrictedPodSecurity, bad: (p) => (firstContainer(p).securityContext.readOnlyRootFilesystem = false), expect: /readOnlyRootFilesystem: true/ },
+        {
+            policy: k.restrictedPodSecurity,
+            bad: (p) => delete firstContainer(p).securityContext.allowPrivilegeEscalation,
+            expect: /allowPrivilegeEscalation: false/,
+        },
+        {
+            policy: k.restrictedPodSecurity,
+            bad: (p) => (firstContainer(p).securityContext.readOnlyRootFilesystem = false),
+            expect: /readOnlyRootFilesystem: true/,
+        },
         {
             policy: k.restrictedPodSecurity,
             bad: (p) => {
@@ -61,13 +93,41 @@ describe("kubernetes workload policies", () => {
             },
             expect: /runAsNonRoot: true/,
         },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "JWT_SECRET", value: "s3cr3t" }), expect: /env "JWT_SECRET" set as a literal value; use valueFrom\.secretKeyRef/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => (firstContainer(p).env[2] = { name: "DATABASE_URL", value: "postgresql://app:pw@db:5432/app" }), expect: /env "DATABASE_URL" set as a literal/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "API_TOKEN", value: UNKNOWN }), expect: /env "API_TOKEN" set as a literal/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "DB_PASSWORD", value: "hunter2" }), expect: /env "DB_PASSWORD" set as a literal value/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "API_KEY", value: "ak-123" }), expect: /env "API_KEY" set as a literal value/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "APIKEY", value: "ak-123" }), expect: /env "APIKEY" set as a literal value/ },
-        { policy: k.noLiteralSecretsInEnv, bad: (p) => firstContainer(p).env.push({ name: "CACHE_URL", value: "redis://user:pass@cache:6379/0" }), expect: /env "CACHE_URL" set as a literal value/ },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "JWT_SECRET", value: "s3cr3t" }),
+            expect: /env "JWT_SECRET" set as a literal value; use valueFrom\.secretKeyRef/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => (firstContainer(p).env[2] = { name: "DATABASE_URL", value: "postgresql://app:pw@db:5432/app" }),
+            expect: /env "DATABASE_URL" set as a literal/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "API_TOKEN", value: UNKNOWN }),
+            expect: /env "API_TOKEN" set as a literal/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "DB_PASSWORD", value: "hunter2" }),
+            expect: /env "DB_PASSWORD" set as a literal value/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "API_KEY", value: "ak-123" }),
+            expect: /env "API_KEY" set as a literal value/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "APIKEY", value: "ak-123" }),
+            expect: /env "APIKEY" set as a literal value/,
+        },
+        {
+            policy: k.noLiteralSecretsInEnv,
+            bad: (p) => firstContainer(p).env.push({ name: "CACHE_URL", value: "redis://user:pass@cache:6379/0" }),
+            expect: /env "CACHE_URL" set as a literal value/,
+        },
         { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[1].value = "debug"), expect: /LOG_LEVEL is "debug"; use "info"/ },
         { policy: k.noDebugInProd, bad: (p) => (firstContainer(p).env[0].value = "development"), expect: /NODE_ENV is "development"; set it to "production"/ },
         { policy: k.noDefaultNamespace, bad: (p) => (p.metadata.namespace = "default"), expect: /"default"; use the app namespace/ },
@@ -89,7 +149,10 @@ describe("kubernetes workload policies", () => {
             { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "app-secrets", key: "DB_PASSWORD" } } },
             { name: "API_KEY", value: "" },
         ];
-        await expectQuiet(k.noLiteralSecretsInEnv, mutated(good, (p) => firstContainer(p).env.push(...ordinary)));
+        await expectQuiet(
+            k.noLiteralSecretsInEnv,
+            mutated(good, (p) => firstContainer(p).env.push(...ordinary)),
+        );
         assert.ok(!new RegExp(k.SENSITIVE_ENV_NAME, "i").test("keycloak_realm"), "case-insensitive too");
         assert.ok(new RegExp(k.SENSITIVE_ENV_NAME, "i").test("stripe_key"));
     });
@@ -117,7 +180,10 @@ describe("kubernetes workload policies", () => {
     });
 
     it("k8s-image-pinned accepts a digest", async () => {
-        await expectQuiet(k.imagePinned, mutated(good, (p) => (firstContainer(p).image = `nginx@sha256:${"a".repeat(64)}`)));
+        await expectQuiet(
+            k.imagePinned,
+            mutated(good, (p) => (firstContainer(p).image = `nginx@sha256:${"a".repeat(64)}`)),
+        );
     });
 
     it("k8s-image-allowed-registry reads its prefixes from config", async () => {
@@ -145,10 +211,19 @@ describe("kubernetes traffic policies", () => {
         spec: { tls: [{ hosts: ["api.example.com"], secretName: "api-tls-cert" }], rules: [{ host: "api.example.com" }] },
     });
 
-    fireAndQuiet("k8s-ingress-tls fires on an Ingress without TLS", { policy: k.ingressTls, quiet: ingress, fire: mutated(ingress, (p) => delete p.spec.tls), expect: /no TLS; add spec\.tls/ });
+    fireAndQuiet("k8s-ingress-tls fires on an Ingress without TLS", {
+        policy: k.ingressTls,
+        quiet: ingress,
+        fire: mutated(ingress, (p) => delete p.spec.tls),
+        expect: /no TLS; add spec\.tls/,
+    });
 
     it("k8s-ingress-tls wants every host in spec.tls", async () => {
-        await expectViolation(k.ingressTls, mutated(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })), /"admin\.example\.com" are not listed in spec\.tls/);
+        await expectViolation(
+            k.ingressTls,
+            mutated(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })),
+            /"admin\.example\.com" are not listed in spec\.tls/,
+        );
     });
 
     const ip = { "alb.ingress.kubernetes.io/target-type": "ip" };
@@ -162,7 +237,11 @@ describe("kubernetes traffic policies", () => {
     it("k8s-alb-no-ip-target-type checks blue/green Services", async () => {
         const live = service("auth-service", { app: "auth-service", color: "blue" });
         await expectQuiet(k.albInstanceTargetType, live);
-        await expectViolation(k.albInstanceTargetType, mutated(live, (p) => (p.metadata.annotations = ip)), /blue\/green Service sets .*target-type: ip; use "instance"/);
+        await expectViolation(
+            k.albInstanceTargetType,
+            mutated(live, (p) => (p.metadata.annotations = ip)),
+            /blue\/green Service sets .*target-type: ip; use "instance"/,
+        );
     });
 
     const hpa = k8s("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", { spec: { minReplicas: 2, maxReplicas: 6 } });
@@ -223,7 +302,9 @@ describe("kubernetes stack policies", () => {
     it("k8s-live-pdb wants a PDB that allows an eviction", async () => {
         const none = releaseGraph().filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget");
         assert.match((await stackMessages(k.livePodDisruptionBudget, none))[0], /live Deployment auth-service-blue has no PodDisruptionBudget/);
-        const pdbOnly = releaseGraph().map((r) => (r.type.endsWith("PodDisruptionBudget") ? mutated(r, (p) => (p.spec = { minAvailable: "100%", selector: p.spec.selector })) : r));
+        const pdbOnly = releaseGraph().map((r) =>
+            r.type.endsWith("PodDisruptionBudget") ? mutated(r, (p) => (p.spec = { minAvailable: "100%", selector: p.spec.selector })) : r,
+        );
         assert.match((await stackMessages(k.livePodDisruptionBudget, pdbOnly)).join(), /allows no eviction of auth-service-blue \(5 replicas\)/);
         assert.equal(k.allowedEvictions({ maxUnavailable: 0 }, 5), 0);
         assert.equal(k.allowedEvictions({ minAvailable: 4 }, 5), 1);
@@ -239,7 +320,9 @@ describe("kubernetes stack policies", () => {
         const graph = releaseGraph();
         const ns = graph.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
         const unknownNs = graph.map((r) =>
-            r.type.startsWith("kubernetes:") && r !== ns ? mutated({ ...r, propertyDependencies: { metadata: [ns.urn] } }, (p) => (p.metadata.namespace = UNKNOWN)) : r,
+            r.type.startsWith("kubernetes:") && r !== ns
+                ? mutated({ ...r, propertyDependencies: { metadata: [ns.urn] } }, (p) => (p.metadata.namespace = UNKNOWN))
+                : r,
         );
         assert.deepEqual(await stackMessages(k.namespaceNetworkPolicies, unknownNs), []);
     });

@@ -19,7 +19,13 @@ function summary(ds: Diagnostic[]): string[] {
 
 function named(graph: R[], type: string, name: string): R {
     const r = graph.find((x) => x.type === type && x.name === name);
-    if (!r) throw new Error(`no ${type} ${name}: have ${graph.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+    if (!r)
+        throw new Error(
+            `no ${type} ${name}: have ${graph
+                .filter((x) => x.type === type)
+                .map((x) => x.name)
+                .join(", ")}`,
+        );
     return r;
 }
 
@@ -75,8 +81,18 @@ describe("policy pack on the shipped program", function () {
 
     it("prod would fail staging's thresholds the other way round: prod.json is stricter", async () => {
         const found = summary(await analyzeProgram(ALL, graphs.staging, configs.prod));
-        for (const p of ["rds-multi-az", "rds-read-replicas", "release-change-window", "k8s-live-min-replicas", "eks-node-groups-span-zones", "k8s-hpa-bounds"]) {
-            assert.ok(found.some((f) => f.startsWith(`mandatory ${p} `)), `${p} is mandatory for prod: ${found.join("; ")}`);
+        for (const p of [
+            "rds-multi-az",
+            "rds-read-replicas",
+            "release-change-window",
+            "k8s-live-min-replicas",
+            "eks-node-groups-span-zones",
+            "k8s-hpa-bounds",
+        ]) {
+            assert.ok(
+                found.some((f) => f.startsWith(`mandatory ${p} `)),
+                `${p} is mandatory for prod: ${found.join("; ")}`,
+            );
         }
     });
 
@@ -102,7 +118,9 @@ describe("policy pack on the shipped program", function () {
         it(`${policyName}: ${change}`, async () => {
             assert.ok(policy, `no policy ${policyName} in the pack`);
             assert.deepEqual(messagesOf(await analyzeProgram([policy], graphs.prod, configs.prod)), [], `${policyName} passes the unchanged graph`);
-            const found = (await analyzeProgram([policy], mutate(graphs.prod), configs.prod)).filter((d) => d.enforcementLevel === "mandatory" && pattern.test(messagesOf([d])[0]));
+            const found = (await analyzeProgram([policy], mutate(graphs.prod), configs.prod)).filter(
+                (d) => d.enforcementLevel === "mandatory" && pattern.test(messagesOf([d])[0]),
+            );
             assert.ok(found.length > 0, `${policyName}: expected a mandatory violation matching ${pattern}`);
             if (resourceName) {
                 assert.ok(
@@ -138,13 +156,27 @@ describe("policy pack on the shipped program", function () {
             HostProcess: [(c) => (app(c).securityContext.windowsOptions = { hostProcess: true })],
             "Host Namespaces": [(c) => (pod(c).hostNetwork = true), (c) => (pod(c).hostPID = true), (c) => (pod(c).hostIPC = true)],
             "Privileged Containers": [(c) => (app(c).securityContext.privileged = true)],
-            Capabilities: [(c) => (app(c).securityContext.capabilities = { drop: ["NET_RAW"] }), (c) => (app(c).securityContext.capabilities.add = ["SYS_ADMIN"]), (c) => (app(c).securityContext.capabilities.add = ["CHOWN"])],
+            Capabilities: [
+                (c) => (app(c).securityContext.capabilities = { drop: ["NET_RAW"] }),
+                (c) => (app(c).securityContext.capabilities.add = ["SYS_ADMIN"]),
+                (c) => (app(c).securityContext.capabilities.add = ["CHOWN"]),
+            ],
             "HostPath Volumes": [(c) => pod(c).volumes.push({ name: "docker", hostPath: { path: "/var/run/docker.sock" } })],
             "Host Ports": [(c) => (app(c).ports[0].hostPort = 3000)],
-            AppArmor: [(c) => (app(c).securityContext.appArmorProfile = { type: "Unconfined" }), (c) => (c.props!.spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/auth-service"] = "unconfined")],
-            SELinux: [(c) => (pod(c).securityContext.seLinuxOptions = { type: "spc_t" }), (c) => (app(c).securityContext.seLinuxOptions = { user: "system_u" })],
+            AppArmor: [
+                (c) => (app(c).securityContext.appArmorProfile = { type: "Unconfined" }),
+                (c) => (c.props!.spec.template.metadata.annotations["container.apparmor.security.beta.kubernetes.io/auth-service"] = "unconfined"),
+            ],
+            SELinux: [
+                (c) => (pod(c).securityContext.seLinuxOptions = { type: "spc_t" }),
+                (c) => (app(c).securityContext.seLinuxOptions = { user: "system_u" }),
+            ],
             "/proc Mount Type": [(c) => (app(c).securityContext.procMount = "Unmasked")],
-            Seccomp: [(c) => delete pod(c).securityContext.seccompProfile, (c) => (pod(c).securityContext.seccompProfile = { type: "Unconfined" }), (c) => (app(c).securityContext.seccompProfile = { type: "Unconfined" })],
+            Seccomp: [
+                (c) => delete pod(c).securityContext.seccompProfile,
+                (c) => (pod(c).securityContext.seccompProfile = { type: "Unconfined" }),
+                (c) => (app(c).securityContext.seccompProfile = { type: "Unconfined" }),
+            ],
             Sysctls: [(c) => (pod(c).securityContext.sysctls = [{ name: "kernel.msgmax", value: "65536" }])],
             "Volume Types": [(c) => pod(c).volumes.push({ name: "shared", nfs: { server: "10.0.0.5", path: "/exports" } })],
             "Privilege Escalation": [(c) => delete app(c).securityContext.allowPrivilegeEscalation],
@@ -251,7 +283,12 @@ describe("policy pack on the shipped program", function () {
         mutatedGraphCase(
             "vpc-flow-logs",
             "the flow log's edge to its VPC removed",
-            (g) => cutEdge(g, g.find((r) => r.type === "aws:ec2/flowLog:FlowLog")!, g.find((r) => r.type === "aws:ec2/vpc:Vpc")!),
+            (g) =>
+                cutEdge(
+                    g,
+                    g.find((r) => r.type === "aws:ec2/flowLog:FlowLog")!,
+                    g.find((r) => r.type === "aws:ec2/vpc:Vpc")!,
+                ),
             /VPC network-vpc has no flow log/,
         );
 
@@ -288,7 +325,13 @@ describe("policy pack on the shipped program", function () {
         mutatedGraphCase(
             "k8s-spread-replicas-across-zones",
             "user-service-blue's zone spread removed",
-            onDeployment("user-service-blue", (c) => (podSpec(c).topologySpreadConstraints = podSpec(c).topologySpreadConstraints.filter((t: any) => t.topologyKey !== "topology.kubernetes.io/zone"))),
+            onDeployment(
+                "user-service-blue",
+                (c) =>
+                    (podSpec(c).topologySpreadConstraints = podSpec(c).topologySpreadConstraints.filter(
+                        (t: any) => t.topologyKey !== "topology.kubernetes.io/zone",
+                    )),
+            ),
             /user-service-blue runs 5 replicas with no spread over topology\.kubernetes\.io\/zone/,
             "user-service-blue",
         );
@@ -383,7 +426,11 @@ describe("policy pack on the shipped program", function () {
             "release-smoke-test-targets-its-color",
             "the green smoke test pointed at the live Service",
             (g) =>
-                replace(g, named(g, K.job, "auth-service-smoke-green-1-2-3"), (c) => (c.props!.metadata.annotations["release-platform/target-service"] = "auth-service")),
+                replace(
+                    g,
+                    named(g, K.job, "auth-service-smoke-green-1-2-3"),
+                    (c) => (c.props!.metadata.annotations["release-platform/target-service"] = "auth-service"),
+                ),
             /smoke-test Job auth-service-smoke-green-1-2-3 gates auth-service\/green but tests Service auth-service, which reaches auth-service-blue/,
             "auth-service-smoke-green-1-2-3",
         );
@@ -419,7 +466,12 @@ describe("policy pack on the shipped program", function () {
         mutatedGraphCase(
             "rds-force-ssl",
             "rds.force_ssl dropped from the parameter group",
-            (g) => replace(g, g.find((r) => r.type === "aws:rds/parameterGroup:ParameterGroup")!, (c) => (c.props!.parameters = c.props!.parameters.filter((p: any) => p.name !== "rds.force_ssl"))),
+            (g) =>
+                replace(
+                    g,
+                    g.find((r) => r.type === "aws:rds/parameterGroup:ParameterGroup")!,
+                    (c) => (c.props!.parameters = c.props!.parameters.filter((p: any) => p.name !== "rds.force_ssl")),
+                ),
             /RDS instance database-primary: parameter group database-postgres16 does not set rds\.force_ssl/,
             "database-primary",
         );
@@ -427,7 +479,12 @@ describe("policy pack on the shipped program", function () {
         mutatedGraphCase(
             "rds-snapshot-not-public",
             "the pre-migration snapshot shared with all accounts",
-            (g) => replace(g, g.find((r) => r.type === "aws:rds/snapshot:Snapshot")!, (c) => (c.props!.sharedAccounts = ["all"])),
+            (g) =>
+                replace(
+                    g,
+                    g.find((r) => r.type === "aws:rds/snapshot:Snapshot")!,
+                    (c) => (c.props!.sharedAccounts = ["all"]),
+                ),
             /snapshot prod-db-snapshot-1-2-3 is shared with "all"; remove "all" from sharedAccounts/,
             "prod-db-snapshot-1-2-3",
         );
@@ -435,7 +492,12 @@ describe("policy pack on the shipped program", function () {
         mutatedGraphCase(
             "ec2-launch-template-imdsv2",
             "the node launch template allows IMDSv1",
-            (g) => replace(g, g.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!, (c) => (c.props!.metadataOptions.httpTokens = "optional")),
+            (g) =>
+                replace(
+                    g,
+                    g.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!,
+                    (c) => (c.props!.metadataOptions.httpTokens = "optional"),
+                ),
             /launch template .* allows IMDSv1 \(httpTokens "optional"\); set metadataOptions\.httpTokens: "required"/,
         );
 

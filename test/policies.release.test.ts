@@ -104,7 +104,10 @@ describe("release policies", () => {
 
     it("release-live-service-smoke-tested: needs the dependency on the routed color's smoke test", async () => {
         const noEdge = edit(releaseGraph(), "auth-service", (r) => ({ ...r, dependencies: [] }));
-        assert.match((await messages(rel.liveServiceSmokeTested, noEdge))[0], /live Service auth-service does not depend on smoke-test Job auth-service-smoke-blue-1-2-3/);
+        assert.match(
+            (await messages(rel.liveServiceSmokeTested, noEdge))[0],
+            /live Service auth-service does not depend on smoke-test Job auth-service-smoke-blue-1-2-3/,
+        );
         const wrongColor = edit(releaseGraph(), "auth-service", (r) => ({ ...r, dependencies: [find(releaseGraph(), "auth-service-smoke-green-1-2-3").urn] }));
         assert.match((await messages(rel.liveServiceSmokeTested, wrongColor))[0], /does not depend on smoke-test Job auth-service-smoke-blue/);
         const maintenance = edit(noEdge, "auth-service", (r) => withProps(r, (p) => (p.spec.selector = { app: "maintenance", color: "maintenance" })));
@@ -115,8 +118,14 @@ describe("release policies", () => {
         const policy = rel.migrationAfterSnapshot;
 
         it("fires when the snapshot is of another database", async () => {
-            const graph = edit(releaseGraph(), "prod-db-snapshot-1-2-3", (r) => ({ ...withProps(r, (p) => (p.dbInstanceIdentifier = "other-db")), propertyDependencies: {} }));
-            assert.match((await messages(policy, graph))[0], /does not depend on a snapshot of prod-db \(it depends on snapshots of other databases: prod-db-snapshot-1-2-3\)/);
+            const graph = edit(releaseGraph(), "prod-db-snapshot-1-2-3", (r) => ({
+                ...withProps(r, (p) => (p.dbInstanceIdentifier = "other-db")),
+                propertyDependencies: {},
+            }));
+            assert.match(
+                (await messages(policy, graph))[0],
+                /does not depend on a snapshot of prod-db \(it depends on snapshots of other databases: prod-db-snapshot-1-2-3\)/,
+            );
         });
 
         it("decides from the graph when dbInstanceIdentifier and the annotation are unknown during preview", async () => {
@@ -127,7 +136,10 @@ describe("release policies", () => {
                 propertyDependencies: { metadata: [db.urn] },
             }));
             assert.deepEqual(await messages(policy, graph), []);
-            const otherDb = edit(graph, "prod-db-snapshot-1-2-3", (r) => ({ ...r, propertyDependencies: { dbInstanceIdentifier: ["urn:pulumi:prod::release-platform::aws:rds/instance:Instance::other"] } }));
+            const otherDb = edit(graph, "prod-db-snapshot-1-2-3", (r) => ({
+                ...r,
+                propertyDependencies: { dbInstanceIdentifier: ["urn:pulumi:prod::release-platform::aws:rds/instance:Instance::other"] },
+            }));
             assert.match((await messages(policy, otherDb))[0], /does not depend on a snapshot of its database/);
         });
 
@@ -162,7 +174,10 @@ describe("release policies", () => {
             // 15:30 at UTC-5 is 16:30 EDT in July: a check that assumed EST all year would accept it.
             assert.match((await messages(policy, at("2026-07-16T15:30:00-05:00")))[0], /is Thursday 16:30 in America\/New_York, outside/);
             assert.deepEqual(await messages(policy, at("2026-07-16T14:30:00-05:00")), []);
-            assert.match((await messages(policy, at("2026-07-16T20:00:00Z")))[0], /is Thursday 16:00 in America\/New_York, outside the change window \(Thursday 14:00–16:00 America\/New_York\); reschedule/);
+            assert.match(
+                (await messages(policy, at("2026-07-16T20:00:00Z")))[0],
+                /is Thursday 16:00 in America\/New_York, outside the change window \(Thursday 14:00–16:00 America\/New_York\); reschedule/,
+            );
             assert.match((await messages(policy, at("2026-11-25T14:30:00-05:00")))[0], /is Wednesday 14:30/);
         });
 
@@ -210,8 +225,14 @@ describe("release policies", () => {
                 const absent = edit(releaseGraph(), "release-manifest", (r) => withProps(r, (p) => delete p.data.scheduledAt));
                 for (const graph of [at(""), absent]) {
                     const result = await analyzeStack([policy], graph, prod);
-                    assert.deepEqual(result.diagnostics.map((d) => d.enforcementLevel), ["mandatory"]);
-                    assert.match(messagesOf(result)[0], /the release has no scheduledAt; schedule it inside the change window \(Thursday 14:00–16:00 America\/New_York\) or mark it hotfix/);
+                    assert.deepEqual(
+                        result.diagnostics.map((d) => d.enforcementLevel),
+                        ["mandatory"],
+                    );
+                    assert.match(
+                        messagesOf(result)[0],
+                        /the release has no scheduledAt; schedule it inside the change window \(Thursday 14:00–16:00 America\/New_York\) or mark it hotfix/,
+                    );
                 }
             });
         });
@@ -233,10 +254,13 @@ describe("release policies", () => {
                 return all;
             };
             const expected = await verdicts();
-            assert.deepEqual(
-                Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.length])),
-                { inside: 0, outside: 1, insideEdt: 0, hotfixOutside: 0, unscheduled: 1 },
-            );
+            assert.deepEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.length])), {
+                inside: 0,
+                outside: 1,
+                insideEdt: 0,
+                hotfixOutside: 0,
+                unscheduled: 1,
+            });
             const instants = [
                 "2026-11-26T19:30:00Z", // Thursday 14:30 EST: inside the window
                 "2026-11-28T03:00:00Z", // Friday 22:00 EST: outside

@@ -85,7 +85,11 @@ export function fromRecorded(r: RecordedResource): TestResource & { urn: string 
 function analyzed(r: TestResource, all: TestResource[]): AnalyzedResource {
     const byUrn = new Map(all.map((x) => [withUrn(x).urn, x]));
     const resource = withUrn(r);
-    return analyzedResource(resource, resource.props ?? {}, providerFor(r.provider, (urn) => byUrn.get(urn)?.props, byUrn));
+    return analyzedResource(
+        resource,
+        resource.props ?? {},
+        providerFor(r.provider, (urn) => byUrn.get(urn)?.props, byUrn),
+    );
 }
 
 // ---- @pulumi/policy's Analyzer service, in this process ------------------------------------------
@@ -171,7 +175,11 @@ export function analyzeStack(policies: Policies, resources: TestResource[], file
 export function analyzeProgram(policies: Policies, resources: TestResource[], file: PolicyConfigFile = {}): Promise<Diagnostic[]> {
     const input = resources.map((r) => analyzed(r, resources));
     return session(policies, async (analyzer) => {
-        const result = await check(analyzer, parsePolicyConfig(file, TEST_CONFIG), { policyConfigFile: TEST_CONFIG, ...STACK, input: { perResource: input, stack: input, undecryptedSecrets: 0 } });
+        const result = await check(analyzer, parsePolicyConfig(file, TEST_CONFIG), {
+            policyConfigFile: TEST_CONFIG,
+            ...STACK,
+            input: { perResource: input, stack: input, undecryptedSecrets: 0 },
+        });
         return result.violations;
     });
 }
@@ -187,7 +195,11 @@ export function messagesOf(result: RunResult | Diagnostic[], policyName?: string
 /** `ResourceValidationArgs` exactly as `Analyze` hands them to a policy (recorded by a probe policy); `getConfig` returns `config`. */
 export async function resourceArgs(r: TestResource, config: Record<string, unknown> = {}, all: TestResource[] = []): Promise<ResourceValidationArgs> {
     let seen: ResourceValidationArgs | undefined;
-    const probe: ResourceValidationPolicy = { name: "probe-resource-args", description: "records its arguments", validateResource: (args) => void (seen = frozenConfig(args)) };
+    const probe: ResourceValidationPolicy = {
+        name: "probe-resource-args",
+        description: "records its arguments",
+        validateResource: (args) => void (seen = frozenConfig(args)),
+    };
     await analyze([probe], r, { [probe.name]: config }, all);
     assert.ok(seen, "Analyze did not run the probe policy");
     return seen;
@@ -196,7 +208,11 @@ export async function resourceArgs(r: TestResource, config: Record<string, unkno
 /** `StackValidationArgs` exactly as `AnalyzeStack` hands them to a policy (recorded by a probe policy); `getConfig` returns `config`. */
 export async function stackArgs(resources: TestResource[], config: Record<string, unknown> = {}): Promise<StackValidationArgs> {
     let seen: StackValidationArgs | undefined;
-    const probe: StackValidationPolicy = { name: "probe-stack-args", description: "records its arguments", validateStack: (args) => void (seen = frozenConfig(args)) };
+    const probe: StackValidationPolicy = {
+        name: "probe-stack-args",
+        description: "records its arguments",
+        validateStack: (args) => void (seen = frozenConfig(args)),
+    };
     await analyzeStack([probe], resources, { [probe.name]: config });
     assert.ok(seen, "AnalyzeStack did not run the probe policy");
     return seen;
@@ -235,7 +251,8 @@ export interface FireAndQuietCase {
 export function fireAndQuiet(title: string, c: FireAndQuietCase): void {
     coverage.fireAndQuiet.add(c.policy.name);
     it(title, async () => {
-        const run = async (input: TestResource | TestResource[]) => messagesOf(await analyzeProgram([c.policy], Array.isArray(input) ? input : [input], c.config));
+        const run = async (input: TestResource | TestResource[]) =>
+            messagesOf(await analyzeProgram([c.policy], Array.isArray(input) ? input : [input], c.config));
         assert.deepEqual(await run(c.quiet), [], `${c.policy.name} stays quiet on the compliant input`);
         const found = await run(c.fire);
         assert.ok(

@@ -48,7 +48,14 @@ export function deployment(service: string, color: string, replicas = 5, version
                     spec: {
                         automountServiceAccountToken: false,
                         securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+                        topologySpreadConstraints: [
+                            {
+                                maxSkew: 1,
+                                topologyKey: "topology.kubernetes.io/zone",
+                                whenUnsatisfiable: "ScheduleAnyway",
+                                labelSelector: { matchLabels: labels },
+                            },
+                        ],
                         containers: [container(service, `${ECR}/${service}:${version}`)],
                     },
                 },
@@ -67,13 +74,27 @@ export function job(name: string, labels: Record<string, string>, annotations: R
         dependencies,
         props: {
             metadata: { name, namespace: NS, labels, annotations },
-            spec: { template: { metadata: { labels }, spec: { restartPolicy: "Never", automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [c] } } },
+            spec: {
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        restartPolicy: "Never",
+                        automountServiceAccountToken: false,
+                        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [c],
+                    },
+                },
+            },
         },
     });
 }
 
 export function smokeJob(service: string, color: string): R {
-    return job(`${service}-smoke-${color}-1-2-3`, { [ROLE_LABEL]: ROLES.smokeTest, app: service, color }, { [ANNOTATIONS.targetService]: `${service}-${color}` });
+    return job(
+        `${service}-smoke-${color}-1-2-3`,
+        { [ROLE_LABEL]: ROLES.smokeTest, app: service, color },
+        { [ANNOTATIONS.targetService]: `${service}-${color}` },
+    );
 }
 
 export function service(name: string, selector: Record<string, string>, role = "live", dependencies: string[] = []): R {
@@ -122,7 +143,13 @@ export function releaseGraph(): R[] {
     const replica = aws(
         "aws:rds/instance:Instance",
         "prod-db-replica-1",
-        { identifier: "prod-db-replica-1", replicateSourceDb: UNKNOWN, deletionProtection: true, publiclyAccessible: false, parameterGroupName: PARAMETER_GROUP },
+        {
+            identifier: "prod-db-replica-1",
+            replicateSourceDb: UNKNOWN,
+            deletionProtection: true,
+            publiclyAccessible: false,
+            parameterGroupName: PARAMETER_GROUP,
+        },
         { propertyDependencies: { replicateSourceDb: [db.urn] }, dependencies: [db.urn] },
     );
     const snapshot = aws(
@@ -141,7 +168,12 @@ export function releaseGraph(): R[] {
     const colorServices = ["blue", "green"].map((color) => service(`auth-service-${color}`, { app: "auth-service", color }, ROLES.color));
     const vpc = aws("aws:ec2/vpc:Vpc", "network-vpc", { cidrBlock: "10.20.0.0/16" });
     const subnets = ["a", "b", "c"].map((z) =>
-        aws("aws:ec2/subnet:Subnet", `network-private-${z}`, { vpcId: UNKNOWN, availabilityZone: `us-east-1${z}`, cidrBlock: "10.20.0.0/20" }, { propertyDependencies: { vpcId: [vpc.urn] } }),
+        aws(
+            "aws:ec2/subnet:Subnet",
+            `network-private-${z}`,
+            { vpcId: UNKNOWN, availabilityZone: `us-east-1${z}`, cidrBlock: "10.20.0.0/20" },
+            { propertyDependencies: { vpcId: [vpc.urn] } },
+        ),
     );
     return [
         withUrn({ type: "pulumi:pulumi:Stack", name: "release-platform-prod", custom: false }),
@@ -153,7 +185,9 @@ export function releaseGraph(): R[] {
         live,
         preview,
         ...colorServices,
-        k8s("kubernetes:policy/v1:PodDisruptionBudget", "auth-service-blue", { spec: { maxUnavailable: 1, selector: { matchLabels: { app: "auth-service", color: "blue" } } } }),
+        k8s("kubernetes:policy/v1:PodDisruptionBudget", "auth-service-blue", {
+            spec: { maxUnavailable: 1, selector: { matchLabels: { app: "auth-service", color: "blue" } } },
+        }),
         k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }),
         k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "auth-service-alerts", {
             metadata: { labels: { app: "auth-service", [ROLE_LABEL]: ROLES.alerts } },
@@ -163,7 +197,11 @@ export function releaseGraph(): R[] {
                         name: "auth-service-alerts",
                         rules: [
                             { alert: "AuthServiceNoReadyEndpoints", expr: 'sum(kube_endpoint_address{endpoint="auth-service", ready="true"}) == 0', for: "1m" },
-                            { alert: "AuthServiceErrorRateHigh", expr: 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05', for: "1m" },
+                            {
+                                alert: "AuthServiceErrorRateHigh",
+                                expr: 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05',
+                                for: "1m",
+                            },
                         ],
                     },
                 ],
@@ -189,7 +227,11 @@ export function releaseGraph(): R[] {
             metadata: { labels: { [ROLE_LABEL]: ROLES.manifest } },
             data: { environment: "prod", version: "1.2.3", scheduledAt: "2026-11-26T14:30:00-05:00", hotfix: "false" },
         }),
-        aws("aws:rds/parameterGroup:ParameterGroup", PARAMETER_GROUP, { name: PARAMETER_GROUP, family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "1" }] }),
+        aws("aws:rds/parameterGroup:ParameterGroup", PARAMETER_GROUP, {
+            name: PARAMETER_GROUP,
+            family: "postgres16",
+            parameters: [{ name: "rds.force_ssl", value: "1" }],
+        }),
         db,
         replica,
         snapshot,
@@ -210,7 +252,10 @@ export function releaseGraph(): R[] {
             { subnetIds: [UNKNOWN, UNKNOWN, UNKNOWN], scalingConfig: { minSize: 3, desiredSize: 6, maxSize: 30 } },
             { propertyDependencies: { subnetIds: subnets.map((s) => s.urn) } },
         ),
-        aws("aws:ec2/securityGroup:SecurityGroup", "database-sg", { vpcId: UNKNOWN, ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.20.0.0/16"] }] }),
+        aws("aws:ec2/securityGroup:SecurityGroup", "database-sg", {
+            vpcId: UNKNOWN,
+            ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.20.0.0/16"] }],
+        }),
     ];
 }
 

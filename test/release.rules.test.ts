@@ -69,10 +69,17 @@ describe("release rules", () => {
     it("prod deploy and promote are refused outside the window unless hotfix; rollback never is", () => {
         for (const step of ["deploy", "promote"] as const) {
             const req = { step, services: ["auth-service"], now: outside, window: prodWindow, version: step === "deploy" ? "1.2.4" : undefined };
-            assert.deepEqual(planStep(state(), req).refusals.map((r) => r.rule), ["change-window"], step);
+            assert.deepEqual(
+                planStep(state(), req).refusals.map((r) => r.rule),
+                ["change-window"],
+                step,
+            );
             const hotfix = planStep(state(), { ...req, hotfix: true });
             assert.deepEqual(hotfix.refusals, [], step);
-            assert.ok(hotfix.edits.some((e) => e.path.join(".") === "release-platform:release.hotfix" && "value" in e && e.value === true), step);
+            assert.ok(
+                hotfix.edits.some((e) => e.path.join(".") === "release-platform:release.hotfix" && "value" in e && e.value === true),
+                step,
+            );
         }
         const promoted = state({ services: [{ ...state().services[0], live: "green" }] });
         assert.deepEqual(planStep(promoted, { step: "rollback", services: ["auth-service"], now: outside, window: prodWindow }).refusals, []);
@@ -80,7 +87,10 @@ describe("release rules", () => {
 
     it("a promote in the opening of its deploy keeps the deploy's time, so it changes only the live color", () => {
         const plan = planStep(state(), { step: "promote", services: ["auth-service"], now: new Date("2026-10-29T18:40:00Z"), window: prodWindow });
-        assert.deepEqual(plan.edits.map((e) => e.path.slice(1).join(".")), ["auth-service.live", "auth-service.promotedAt"]);
+        assert.deepEqual(
+            plan.edits.map((e) => e.path.slice(1).join(".")),
+            ["auth-service.live", "auth-service.promotedAt"],
+        );
         const nextWeek = planStep(state(), { step: "promote", services: ["auth-service"], now: new Date("2026-11-05T19:40:00Z"), window: prodWindow });
         assert.ok(nextWeek.edits.some((e) => e.path.join(".") === "release-platform:release.scheduledAt"));
     });
@@ -88,7 +98,10 @@ describe("release rules", () => {
     it("rollback --to deploys a version no color runs to the idle color and switches to it, outside the window as a hotfix", () => {
         const finished = state({ services: [{ ...state().services[0], live: "green", blue: { version: "1.2.2", replicas: 0 } }] });
         const plain = planStep(finished, { step: "rollback", services: ["auth-service"], now: outside, window: prodWindow });
-        assert.deepEqual(plain.refusals.map((r) => r.rule), ["rollback-previous-color-running"]);
+        assert.deepEqual(
+            plain.refusals.map((r) => r.rule),
+            ["rollback-previous-color-running"],
+        );
         const to = planStep(finished, { step: "rollback", services: ["auth-service"], now: outside, window: prodWindow, version: "1.2.1" });
         assert.deepEqual(to.refusals, []);
         assert.deepEqual(to.switched, ["auth-service"]);
@@ -151,7 +164,12 @@ describe("what a switch may change", () => {
         custom: true,
         inputs: { metadata: { name: "auth-service-blue" }, spec: { replicas } },
     });
-    const before = [svc("auth-service", "live", "auth-service", "blue"), svc("auth-service-preview", "preview", "auth-service", "green"), svc("user-service", "live", "user-service", "blue"), deployment(5)];
+    const before = [
+        svc("auth-service", "live", "auth-service", "blue"),
+        svc("auth-service-preview", "preview", "auth-service", "green"),
+        svc("user-service", "live", "user-service", "blue"),
+        deployment(5),
+    ];
 
     it("targets the switched services' live and preview Services, found by their labels", () => {
         assert.deepEqual(switchChanges(before, ["auth-service"]).targets, [before[0].urn, before[1].urn]);
@@ -159,21 +177,46 @@ describe("what a switch may change", () => {
 
     it("flags a plan diff that changes anything but those selectors", () => {
         const allowed = switchChanges(before, ["auth-service"]);
-        const after = [svc("auth-service", "live", "auth-service", "green"), svc("auth-service-preview", "preview", "auth-service", "blue"), before[2], deployment(0)];
+        const after = [
+            svc("auth-service", "live", "auth-service", "green"),
+            svc("auth-service-preview", "preview", "auth-service", "blue"),
+            before[2],
+            deployment(0),
+        ];
         const problems = checkDiff(diffResources(before, after), allowed);
-        assert.deepEqual(problems, ["update of kubernetes:apps/v1:Deployment auth-service-blue, which this step may not change (it may change only 2 Service selectors)"]);
+        assert.deepEqual(problems, [
+            "update of kubernetes:apps/v1:Deployment auth-service-blue, which this step may not change (it may change only 2 Service selectors)",
+        ]);
         assert.deepEqual(checkDiff(diffResources(before, [...after.slice(0, 3), deployment(5)]), allowed), []);
     });
 
     it("aborts on engine events beyond the step: other resources, other paths, any replace or delete of a Deployment", () => {
         const allowed = switchChanges(before, ["auth-service"]);
         const step = (urn: string, type: string, op: StepEventMetadata["op"], paths: string[]): StepEventMetadata =>
-            ({ op, urn, type, provider: "", detailedDiff: Object.fromEntries(paths.map((p) => [p, { diffKind: "update", inputDiff: true }])) }) as unknown as StepEventMetadata;
-        assert.deepEqual(checkEngineSteps([step(before[0].urn, before[0].type, "update", ["spec.selector.color"]), step(before[3].urn, before[3].type, "same", [])], allowed), []);
+            ({
+                op,
+                urn,
+                type,
+                provider: "",
+                detailedDiff: Object.fromEntries(paths.map((p) => [p, { diffKind: "update", inputDiff: true }])),
+            }) as unknown as StepEventMetadata;
+        assert.deepEqual(
+            checkEngineSteps(
+                [step(before[0].urn, before[0].type, "update", ["spec.selector.color"]), step(before[3].urn, before[3].type, "same", [])],
+                allowed,
+            ),
+            [],
+        );
         assert.deepEqual(checkEngineSteps([step(before[0].urn, before[0].type, "update", ["spec.ports[0].port"])], allowed), [
             "kubernetes:core/v1:Service auth-service changes spec.ports[0].port; this step may change only spec.selector",
         ]);
-        assert.match(checkEngineSteps([step(before[3].urn, before[3].type, "replace", ["spec.selector"])], {}).join(), /^replace of kubernetes:apps\/v1:Deployment auth-service-blue: a release step never replaces or deletes/);
-        assert.match(checkEngineSteps([step(before[2].urn, before[2].type, "update", ["spec.selector.color"])], allowed).join(), /user-service, which this step may not change/);
+        assert.match(
+            checkEngineSteps([step(before[3].urn, before[3].type, "replace", ["spec.selector"])], {}).join(),
+            /^replace of kubernetes:apps\/v1:Deployment auth-service-blue: a release step never replaces or deletes/,
+        );
+        assert.match(
+            checkEngineSteps([step(before[2].urn, before[2].type, "update", ["spec.selector.color"])], allowed).join(),
+            /user-service, which this step may not change/,
+        );
     });
 });

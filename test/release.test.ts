@@ -40,7 +40,8 @@ async function step(file: string, stack: string, args: string[], at: string): Pr
 function lineDiff(before: string, after: string): { removed: string[]; added: string[] } {
     const [a, b] = [before.split("\n"), after.split("\n")];
     const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array(b.length + 1).fill(0));
-    for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    for (let i = a.length - 1; i >= 0; i--)
+        for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     const removed: string[] = [];
     const added: string[] = [];
     let [i, j] = [0, 0];
@@ -72,14 +73,20 @@ function comments(text: string): string[] {
 /** Resource changes the run printed: `~ kubernetes:core/v1:Service  auth-service`. */
 function resourceChanges(out: string): string[] {
     const section = out.split("\n\n").find((s) => s.startsWith("Resource changes")) ?? "";
-    return section.split("\n").filter((l) => /^ {2}(\+-|[+~-]) /.test(l)).map((l) => l.trim().replace(/\s+/g, " "));
+    return section
+        .split("\n")
+        .filter((l) => /^ {2}(\+-|[+~-]) /.test(l))
+        .map((l) => l.trim().replace(/\s+/g, " "));
 }
 
 function assertOnlySelectorChanges(out: string, services: string[]): void {
     const section = out.split("\n\n").find((s) => s.startsWith("Resource changes")) ?? "";
     const expected = services.flatMap((s) => [`~ kubernetes:core/v1:Service ${s}`, `~ kubernetes:core/v1:Service ${s}-preview`]).sort();
     assert.deepEqual(resourceChanges(out).sort(), expected, section);
-    const paths = section.split("\n").filter((l) => /^ {7}\S/.test(l)).map((l) => l.trim().split(":")[0]);
+    const paths = section
+        .split("\n")
+        .filter((l) => /^ {7}\S/.test(l))
+        .map((l) => l.trim().split(":")[0]);
     assert.ok(paths.length >= expected.length && paths.every((p) => p === "spec.selector.color"), section);
 }
 
@@ -88,7 +95,14 @@ function assertWrittenOnly(before: string, after: string, keys: string[]): void 
     assert.deepEqual(comments(after), comments(before));
     // Every line that changed is one of the changed keys' lines (or a list item added under one).
     const { removed, added } = lineDiff(before, after);
-    const leafNames = new Set(keys.map((k) => k.split(".").pop()!.replace(/\[\d+\]$/, "")));
+    const leafNames = new Set(
+        keys.map((k) =>
+            k
+                .split(".")
+                .pop()!
+                .replace(/\[\d+\]$/, ""),
+        ),
+    );
     for (const line of [...removed, ...added]) {
         const name = /^\s*(?:- )?([\w-]+):/.exec(line)?.[1] ?? "";
         const inFlowMap = /^\s*(blue|green): \{/.test(line);
@@ -174,24 +188,40 @@ describe("release: the blue/green sequence on prod (deploy → promote → finis
             assert.equal(c["release-platform:services"][s].live, "green");
             assert.equal(c["release-platform:services"][s].promotedAt, "2026-12-03T14:40:00-05:00");
         }
-        assertWrittenOnly(texts[1], texts[2], services.flatMap((s) => [`services.${s}.live`, `services.${s}.promotedAt`]));
+        assertWrittenOnly(
+            texts[1],
+            texts[2],
+            services.flatMap((s) => [`services.${s}.live`, `services.${s}.promotedAt`]),
+        );
         assertOnlySelectorChanges(runs[1].out, services);
         assertPassesPolicies(runs[1]);
     });
 
     it("finish is refused inside the rollback window, then scales blue to 0 after it", () => {
         assert.equal(refusedFinish.code, 1, refusedFinish.out);
-        assert.match(refusedFinish.out, /auth-service: the rollback window \(24h after the promote at 2026-12-03T14:40:00-05:00\) is open until .*, 23 h 10 min from now.* \[finish-after-rollback-window\]/);
+        assert.match(
+            refusedFinish.out,
+            /auth-service: the rollback window \(24h after the promote at 2026-12-03T14:40:00-05:00\) is open until .*, 23 h 10 min from now.* \[finish-after-rollback-window\]/,
+        );
         assert.equal(runs[2].code, 0, runs[2].out);
         const c = config(texts[3]);
         for (const s of services) assert.deepEqual(c["release-platform:services"][s].blue, { version: "1.2.2", replicas: 0 });
-        assertWrittenOnly(texts[2], texts[3], services.map((s) => `services.${s}.blue.replicas`));
+        assertWrittenOnly(
+            texts[2],
+            texts[3],
+            services.map((s) => `services.${s}.blue.replicas`),
+        );
         assertPassesPolicies(runs[2]);
     });
 
     it("rollback after finish is refused without --to, and says to use it", () => {
         assert.equal(textAfterRefusedRollback, textAfterFinish, "the file must stay byte-identical");
-        assertRefused(refusedRollback, file, fs.readFileSync(file, "utf8"), /auth-service: the previous color blue is scaled down \(finished\); roll back with --to <version>.*\[rollback-previous-color-running\]/);
+        assertRefused(
+            refusedRollback,
+            file,
+            fs.readFileSync(file, "utf8"),
+            /auth-service: the previous color blue is scaled down \(finished\); roll back with --to <version>.*\[rollback-previous-color-running\]/,
+        );
     });
 
     it("the second release: deploy 1.2.5 to blue, promote it", () => {
@@ -213,7 +243,11 @@ describe("release: the blue/green sequence on prod (deploy → promote → finis
             assert.equal(c["release-platform:services"][s].live, "green");
             assert.equal(c["release-platform:services"][s].promotedAt, "2026-12-11T03:30:00-05:00");
         }
-        assertWrittenOnly(texts[5], texts[6], services.flatMap((s) => [`services.${s}.live`, `services.${s}.promotedAt`]));
+        assertWrittenOnly(
+            texts[5],
+            texts[6],
+            services.flatMap((s) => [`services.${s}.live`, `services.${s}.promotedAt`]),
+        );
         assertOnlySelectorChanges(runs[5].out, services);
         assertPassesPolicies(runs[5]);
     });
@@ -225,8 +259,16 @@ describe("release: each command on a copy of the staging file", function () {
     const AT = "2026-12-01T10:00:00Z";
     const cases: { args: string[]; keys: string[]; selectorsOnly?: string[]; at?: string }[] = [
         { args: ["deploy", "--service", "auth-service", "--version", "1.2.4"], keys: ["services.auth-service.blue.version", "release.version"] },
-        { args: ["promote", "--service", "org-service"], keys: ["services.org-service.live", "services.org-service.promotedAt"], selectorsOnly: ["org-service"] },
-        { args: ["rollback", "--service", "auth-service"], keys: ["services.auth-service.live", "services.auth-service.promotedAt"], selectorsOnly: ["auth-service"] },
+        {
+            args: ["promote", "--service", "org-service"],
+            keys: ["services.org-service.live", "services.org-service.promotedAt"],
+            selectorsOnly: ["org-service"],
+        },
+        {
+            args: ["rollback", "--service", "auth-service"],
+            keys: ["services.auth-service.live", "services.auth-service.promotedAt"],
+            selectorsOnly: ["auth-service"],
+        },
         // The shipped file records auth-service's promote; staging's rollback window is 15 minutes.
         { args: ["finish", "--service", "auth-service"], keys: ["services.auth-service.blue.replicas"] },
     ];
@@ -255,7 +297,10 @@ describe("release: each command on a copy of the staging file", function () {
         const before = fs.readFileSync(file, "utf8");
         const run = await step(file, "staging", ["promote", "--service", "org-service"], AT);
         assert.equal(run.code, 0, run.out);
-        assert.match(run.out, /^Config changes\n {2}services\.org-service\.live: "blue" → "green"\n {2}services\.org-service\.promotedAt: \(not set\) → "2026-12-01T05:00:00-05:00"$/m);
+        assert.match(
+            run.out,
+            /^Config changes\n {2}services\.org-service\.live: "blue" → "green"\n {2}services\.org-service\.promotedAt: \(not set\) → "2026-12-01T05:00:00-05:00"$/m,
+        );
         assert.match(run.out, /^Shown only; nothing written\./m);
         assert.equal(fs.readFileSync(file, "utf8"), before);
     });
@@ -271,30 +316,74 @@ describe("release: refusals leave the file byte-identical", function () {
     }
 
     it("deploy onto the live color", () =>
-        refusal("prod", ["deploy", "--service", "auth-service", "--version", "1.2.4", "--color", "blue"], THURSDAY, /auth-service: blue is the live color; .*\[deploy-to-idle-color\]/));
-
-    it("deploy of a version that is already live", () => refusal("staging", ["deploy", "--service", "auth-service", "--version", "1.2.3"], THURSDAY, /auth-service: 1\.2\.3 is already live on green \[deploy-new-version\]/));
-
-    it("deploy with a migration image that is not pinned", () =>
-        refusal("prod", ["deploy", "--all", "--version", "1.2.4", "--migration-image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-platform/migrations:latest"], THURSDAY, /is not pinned.*\[pinned-image\]/));
-
-    it("promote to a color with 0 replicas", () => refusal("prod", ["promote", "--service", "org-service"], THURSDAY, /org-service: the idle color green runs 0 replicas, below the live minimum 5.*\[promote-min-replicas\]/));
-
-    it("promote to a color running another version than the release's", () =>
-        refusal("prod", ["promote", "--service", "auth-service"], THURSDAY, /auth-service: the idle color green runs 1\.2\.3, not the release's version 1\.2\.4.*\[promote-release-version\]/, (t) =>
-            t.replace("    version: 1.2.3\n    scheduledAt", "    version: 1.2.4\n    scheduledAt"),
+        refusal(
+            "prod",
+            ["deploy", "--service", "auth-service", "--version", "1.2.4", "--color", "blue"],
+            THURSDAY,
+            /auth-service: blue is the live color; .*\[deploy-to-idle-color\]/,
         ));
 
-    it("rollback of a release that was never promoted", () => refusal("prod", ["rollback", "--service", "auth-service"], THURSDAY, /\[rollback-after-promote\]/));
+    it("deploy of a version that is already live", () =>
+        refusal(
+            "staging",
+            ["deploy", "--service", "auth-service", "--version", "1.2.3"],
+            THURSDAY,
+            /auth-service: 1\.2\.3 is already live on green \[deploy-new-version\]/,
+        ));
 
-    it("rollback after finish without --to", () => refusal("staging", ["rollback", "--service", "user-service"], THURSDAY, /user-service: the previous color blue is scaled down.*--to <version>.*\[rollback-previous-color-running\]/));
+    it("deploy with a migration image that is not pinned", () =>
+        refusal(
+            "prod",
+            ["deploy", "--all", "--version", "1.2.4", "--migration-image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-platform/migrations:latest"],
+            THURSDAY,
+            /is not pinned.*\[pinned-image\]/,
+        ));
 
-    it("finish inside the rollback window", () => refusal("staging", ["finish", "--service", "auth-service"], "2026-11-30T15:05:00Z", /auth-service: the rollback window \(15m after the promote at .*\) is open until .*\[finish-after-rollback-window\]/));
+    it("promote to a color with 0 replicas", () =>
+        refusal(
+            "prod",
+            ["promote", "--service", "org-service"],
+            THURSDAY,
+            /org-service: the idle color green runs 0 replicas, below the live minimum 5.*\[promote-min-replicas\]/,
+        ));
+
+    it("promote to a color running another version than the release's", () =>
+        refusal(
+            "prod",
+            ["promote", "--service", "auth-service"],
+            THURSDAY,
+            /auth-service: the idle color green runs 1\.2\.3, not the release's version 1\.2\.4.*\[promote-release-version\]/,
+            (t) => t.replace("    version: 1.2.3\n    scheduledAt", "    version: 1.2.4\n    scheduledAt"),
+        ));
+
+    it("rollback of a release that was never promoted", () =>
+        refusal("prod", ["rollback", "--service", "auth-service"], THURSDAY, /\[rollback-after-promote\]/));
+
+    it("rollback after finish without --to", () =>
+        refusal(
+            "staging",
+            ["rollback", "--service", "user-service"],
+            THURSDAY,
+            /user-service: the previous color blue is scaled down.*--to <version>.*\[rollback-previous-color-running\]/,
+        ));
+
+    it("finish inside the rollback window", () =>
+        refusal(
+            "staging",
+            ["finish", "--service", "auth-service"],
+            "2026-11-30T15:05:00Z",
+            /auth-service: the rollback window \(15m after the promote at .*\) is open until .*\[finish-after-rollback-window\]/,
+        ));
 
     // 2026-11-01 ends daylight saving time in New York: 18:30 UTC is 14:30 EDT on Oct 29 (inside), 13:30 EST on Nov 5 (outside).
     for (const at of ["2026-11-05T18:30:00Z", "2026-10-29T20:30:00Z"]) {
         it(`prod deploy outside the change window (${at}, ${at.startsWith("2026-11") ? "after" : "before"} the DST change)`, () =>
-            refusal("prod", ["deploy", "--all", "--version", "1.2.4"], at, /deploy in prod runs only inside the change window \(Thursday 14:00–16:00 America\/New_York\); it is .*, next opening 2026-11-(05|12)T14:00:00-05:00\. Use --hotfix for a hotfix \[change-window\]/));
+            refusal(
+                "prod",
+                ["deploy", "--all", "--version", "1.2.4"],
+                at,
+                /deploy in prod runs only inside the change window \(Thursday 14:00–16:00 America\/New_York\); it is .*, next opening 2026-11-(05|12)T14:00:00-05:00\. Use --hotfix for a hotfix \[change-window\]/,
+            ));
     }
 
     it("an unknown service, and a step without --service or --all, are unusable input (exit 2)", async () => {
@@ -320,7 +409,12 @@ describe("release: prod deploy with --hotfix outside the change window", functio
         assert.equal(run.code, 0, run.out);
         const c = config(fs.readFileSync(file, "utf8"));
         assert.deepEqual(c["release-platform:release"], { version: "1.2.4", scheduledAt: "2026-11-05T13:30:00-05:00", hotfix: true });
-        assertWrittenOnly(before, fs.readFileSync(file, "utf8"), ["services.auth-service.green.version", "release.version", "release.scheduledAt", "release.hotfix"]);
+        assertWrittenOnly(before, fs.readFileSync(file, "utf8"), [
+            "services.auth-service.green.version",
+            "release.version",
+            "release.scheduledAt",
+            "release.hotfix",
+        ]);
         assertPassesPolicies(run);
     });
 });
@@ -330,11 +424,17 @@ describe("release status", () => {
         const file = copyOf("staging");
         const run = await step(file, "staging", ["status"], "2026-11-30T15:05:00Z");
         assert.equal(run.code, 0, run.out);
-        assert.match(run.out, /^auth-service: live green\n {2}blue: 1\.2\.2 × 2; green: 1\.2\.3 × 2 \(live\)\n {2}last promote: 2026-11-30T10:00:00-05:00; rollback window: 10 min of 15m left\n {2}allowed now: deploy, rollback$/m);
+        assert.match(
+            run.out,
+            /^auth-service: live green\n {2}blue: 1\.2\.2 × 2; green: 1\.2\.3 × 2 \(live\)\n {2}last promote: 2026-11-30T10:00:00-05:00; rollback window: 10 min of 15m left\n {2}allowed now: deploy, rollback$/m,
+        );
         assert.match(run.out, /^ {2}not finish: auth-service: the rollback window/m);
         assert.match(run.out, /^user-service: live green\n.*\n.*\n {2}allowed now: deploy$/m);
         assert.match(run.out, /^ {2}not rollback: user-service: the previous color blue is scaled down/m);
-        assert.match(run.out, /^Change window\n {2}Thursday 14:00–16:00 America\/New_York \(not enforced in this stack\)\n {2}open now: no; next opening: 2026-12-03T14:00:00-05:00$/m);
+        assert.match(
+            run.out,
+            /^Change window\n {2}Thursday 14:00–16:00 America\/New_York \(not enforced in this stack\)\n {2}open now: no; next opening: 2026-12-03T14:00:00-05:00$/m,
+        );
         assert.match(run.out, /^Pending migrations \(listed, not yet live on any service\)\n {2}\(none\)$/m);
     });
 });
@@ -351,13 +451,28 @@ describe("release --apply without the Pulumi CLI", function () {
         const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
             execFile(
                 process.execPath,
-                ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", "release.ts"), "promote", "--stack", "prod", "--config", file, "--service", "auth-service", "--apply"],
+                [
+                    "-r",
+                    path.join(ROOT, "tools", "register.js"),
+                    path.join(ROOT, "tools", "release.ts"),
+                    "promote",
+                    "--stack",
+                    "prod",
+                    "--config",
+                    file,
+                    "--service",
+                    "auth-service",
+                    "--apply",
+                ],
                 { cwd: ROOT, env },
                 (err, _stdout, stderr) => resolve({ code: err ? ((err as any).code ?? -1) : 0, stderr }),
             ),
         );
         assert.equal(run.code, 2, run.stderr);
-        assert.match(run.stderr, /^error: --apply needs the Pulumi CLI \(`pulumi` on PATH.*\), a backend it is logged in to \(`pulumi login`\) and cloud credentials for the stack; nothing was written\n$/);
+        assert.match(
+            run.stderr,
+            /^error: --apply needs the Pulumi CLI \(`pulumi` on PATH.*\), a backend it is logged in to \(`pulumi login`\) and cloud credentials for the stack; nothing was written\n$/,
+        );
         assert.equal(fs.readFileSync(file, "utf8"), original);
     });
 });

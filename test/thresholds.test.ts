@@ -24,7 +24,8 @@ describe("shared thresholds", () => {
     it("the stack config accepts exactly the Kubernetes versions the policy pack allows by default", () => {
         assert.equal(a.EKS_ALLOWED_VERSIONS, EKS_SUPPORTED_VERSIONS);
         const cluster = configValue<object>(prod, "cluster");
-        for (const version of EKS_SUPPORTED_VERSIONS) assert.equal(rejects({ cluster: { ...cluster, kubernetesVersion: version } }, "cluster.kubernetesVersion"), false, version);
+        for (const version of EKS_SUPPORTED_VERSIONS)
+            assert.equal(rejects({ cluster: { ...cluster, kubernetesVersion: version } }, "cluster.kubernetesVersion"), false, version);
         const [oldest, newest] = [EKS_SUPPORTED_VERSIONS[0], EKS_SUPPORTED_VERSIONS[EKS_SUPPORTED_VERSIONS.length - 1]];
         for (const version of [`1.${Number(oldest.slice(2)) - 1}`, `1.${Number(newest.slice(2)) + 1}`]) {
             assert.equal(rejects({ cluster: { ...cluster, kubernetesVersion: version } }, "cluster.kubernetesVersion"), true, version);
@@ -34,7 +35,10 @@ describe("shared thresholds", () => {
     it(`the RDS PostgreSQL versions were last checked on ${RDS_POSTGRES_VERSIONS_CHECKED}, less than ${REVIEW_EVERY_DAYS} days ago`, () => {
         const checked = Date.parse(`${RDS_POSTGRES_VERSIONS_CHECKED}T00:00:00Z`);
         assert.ok(!Number.isNaN(checked) && checked <= Date.now(), RDS_POSTGRES_VERSIONS_CHECKED);
-        assert.ok(Date.now() - checked < REVIEW_EVERY_DAYS * DAY, `compare RDS_POSTGRES_VERSIONS with what RDS offers and update RDS_POSTGRES_VERSIONS_CHECKED`);
+        assert.ok(
+            Date.now() - checked < REVIEW_EVERY_DAYS * DAY,
+            `compare RDS_POSTGRES_VERSIONS with what RDS offers and update RDS_POSTGRES_VERSIONS_CHECKED`,
+        );
     });
 
     it("the stack config accepts each offered PostgreSQL major and minor, and refuses the rest", () => {

@@ -98,7 +98,14 @@ export function scenarios(wf: Workflow, job: any): Context[] {
             inputs: inputValues,
             matrix,
             vars: variablesObject(wf),
-            github: { event_name: "workflow_dispatch", ref: "refs/heads/main", ref_name: "main", repository: "owner/repo", run_id: "1", event: { repository: { default_branch: "main" } } },
+            github: {
+                event_name: "workflow_dispatch",
+                ref: "refs/heads/main",
+                ref_name: "main",
+                repository: "owner/repo",
+                run_id: "1",
+                event: { repository: { default_branch: "main" } },
+            },
         })),
     );
 }
@@ -125,7 +132,10 @@ function actionSteps(wf: Workflow): any[] {
 }
 
 function allSteps(wf: Workflow): [string, any][] {
-    return [...jobs(wf).flatMap(([id, job]) => steps(job).map((s, i) => [`${id}.steps[${i}]`, s] as [string, any])), ...actionSteps(wf).map((s, i) => [`runs.steps[${i}]`, s] as [string, any])];
+    return [
+        ...jobs(wf).flatMap(([id, job]) => steps(job).map((s, i) => [`${id}.steps[${i}]`, s] as [string, any])),
+        ...actionSteps(wf).map((s, i) => [`runs.steps[${i}]`, s] as [string, any]),
+    ];
 }
 
 function stepName(where: string, step: any): string {
@@ -148,7 +158,8 @@ export function unpinnedActions(wf: Workflow): Finding[] {
             return;
         }
         if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref)) findings.push({ file: wf.file, where, problem: `${ref} is not pinned to a 40-hex commit SHA` });
-        else if (!comment || !/^v?\d+(\.\d+)*/.test(comment.trim())) findings.push({ file: wf.file, where, problem: `${ref} has no version comment (# vX.Y.Z)` });
+        else if (!comment || !/^v?\d+(\.\d+)*/.test(comment.trim()))
+            findings.push({ file: wf.file, where, problem: `${ref} has no version comment (# vX.Y.Z)` });
     });
     return findings;
 }
@@ -166,8 +177,10 @@ export function permissionProblems(wf: Workflow): Finding[] {
         }
         if (typeof job.permissions === "string") findings.push({ file: wf.file, where: `jobs.${id}`, problem: `permissions: ${job.permissions}` });
         const assumesRole = steps(job).some((s) => s?.with?.["aws-role"] || s?.with?.["role-to-assume"]);
-        if (job.permissions?.["id-token"] === "write" && !assumesRole) findings.push({ file: wf.file, where: `jobs.${id}`, problem: "id-token: write without assuming a role" });
-        if (assumesRole && job.permissions?.["id-token"] !== "write") findings.push({ file: wf.file, where: `jobs.${id}`, problem: "assumes a role without id-token: write" });
+        if (job.permissions?.["id-token"] === "write" && !assumesRole)
+            findings.push({ file: wf.file, where: `jobs.${id}`, problem: "id-token: write without assuming a role" });
+        if (assumesRole && job.permissions?.["id-token"] !== "write")
+            findings.push({ file: wf.file, where: `jobs.${id}`, problem: "assumes a role without id-token: write" });
     }
     return findings;
 }
@@ -199,7 +212,11 @@ export function prodJobsOutsideProduction(wf: Workflow): Finding[] {
             if (!reason) continue;
             const environment = evaluate(typeof job.environment === "object" ? job.environment?.name : job.environment, context);
             if (environment !== PRODUCTION_ENVIRONMENT) {
-                findings.push({ file: wf.file, where: `jobs.${id} with ${JSON.stringify({ ...context.inputs as object, ...context.matrix as object })}`, problem: `${reason}, but runs in environment "${environment}"` });
+                findings.push({
+                    file: wf.file,
+                    where: `jobs.${id} with ${JSON.stringify({ ...(context.inputs as object), ...(context.matrix as object) })}`,
+                    problem: `${reason}, but runs in environment "${environment}"`,
+                });
             }
         }
     }
@@ -213,13 +230,27 @@ export function changesProd(job: any, context: Context): string | undefined {
         const role = evaluate(step?.with?.["aws-role"] ?? step?.with?.["role-to-assume"], context);
         if (role.includes(`vars.${PROD_ROLE_VARIABLE}`)) return `assumes ${PROD_ROLE_VARIABLE}`;
         const command = evaluate(step?.with?.command, context);
-        if (typeof step?.uses === "string" && step.uses.startsWith("pulumi/actions@") && PULUMI_CHANGING_COMMANDS.includes(command) && evaluate(step.with?.["stack-name"], context) === "prod") {
+        if (
+            typeof step?.uses === "string" &&
+            step.uses.startsWith("pulumi/actions@") &&
+            PULUMI_CHANGING_COMMANDS.includes(command) &&
+            evaluate(step.with?.["stack-name"], context) === "prod"
+        ) {
             return `pulumi ${command} on prod`;
         }
         if (typeof step?.run === "string") {
             const env = { ...jobEnv, ...evaluatedEnv(step.env, context) };
             const script = substituteVariables(evaluate(step.run, context), env);
-            if (script.split("\n").some((line) => /\b(release|pulumi)\b/.test(line) && /--stack[ =]["']?prod\b/.test(line) && /--apply\b|\bpulumi\s+(up|destroy|refresh|import)\b/.test(line))) {
+            if (
+                script
+                    .split("\n")
+                    .some(
+                        (line) =>
+                            /\b(release|pulumi)\b/.test(line) &&
+                            /--stack[ =]["']?prod\b/.test(line) &&
+                            /--apply\b|\bpulumi\s+(up|destroy|refresh|import)\b/.test(line),
+                    )
+            ) {
                 return "runs a changing command on prod";
             }
         }
@@ -239,10 +270,15 @@ function substituteVariables(script: string, env: Record<string, string>): strin
 export function secretExposure(wf: Workflow): Finding[] {
     const findings: Finding[] = [];
     const secretRef = /\$\{\{[^}]*\bsecrets\./;
-    const fromSecrets = (env: Record<string, unknown> | undefined) => Object.entries(env ?? {}).filter(([, v]) => typeof v === "string" && secretRef.test(v)).map(([k]) => k);
-    for (const name of fromSecrets(wf.doc?.env)) findings.push({ file: wf.file, where: "workflow env", problem: `${name} holds a secret for every job; give it only to the step that needs it` });
+    const fromSecrets = (env: Record<string, unknown> | undefined) =>
+        Object.entries(env ?? {})
+            .filter(([, v]) => typeof v === "string" && secretRef.test(v))
+            .map(([k]) => k);
+    for (const name of fromSecrets(wf.doc?.env))
+        findings.push({ file: wf.file, where: "workflow env", problem: `${name} holds a secret for every job; give it only to the step that needs it` });
     for (const [id, job] of jobs(wf)) {
-        for (const name of fromSecrets(job?.env)) findings.push({ file: wf.file, where: `jobs.${id}.env`, problem: `${name} holds a secret for every step; give it only to the step that needs it` });
+        for (const name of fromSecrets(job?.env))
+            findings.push({ file: wf.file, where: `jobs.${id}.env`, problem: `${name} holds a secret for every step; give it only to the step that needs it` });
     }
     for (const [where, step] of allSteps(wf)) {
         const run = typeof step?.run === "string" ? step.run : "";
@@ -250,9 +286,11 @@ export function secretExposure(wf: Workflow): Finding[] {
         if (secretRef.test(run)) findings.push({ file: wf.file, where: at, problem: "a secret is interpolated into a script" });
         const names = fromSecrets(step?.env);
         for (const name of names) {
-            if (new RegExp(`\\$\\{?${name}\\b`).test(run)) findings.push({ file: wf.file, where: at, problem: `the script reads the secret ${name} (the tools read it from the environment)` });
+            if (new RegExp(`\\$\\{?${name}\\b`).test(run))
+                findings.push({ file: wf.file, where: at, problem: `the script reads the secret ${name} (the tools read it from the environment)` });
         }
-        if (names.length && /(^|[\s;&|])(set\s+-[a-z]*x|printenv|env\s*($|[|>;]))/m.test(run)) findings.push({ file: wf.file, where: at, problem: "the script may print the environment holding secrets" });
+        if (names.length && /(^|[\s;&|])(set\s+-[a-z]*x|printenv|env\s*($|[|>;]))/m.test(run))
+            findings.push({ file: wf.file, where: at, problem: "the script may print the environment holding secrets" });
     }
     return findings;
 }

@@ -27,7 +27,10 @@ const ROOT = path.resolve(__dirname, "..");
 const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
 const ACTIONS_DIR = path.join(ROOT, ".github", "actions");
 
-const workflowFiles = fs.readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(WORKFLOW_DIR, f));
+const workflowFiles = fs
+    .readdirSync(WORKFLOW_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => path.join(WORKFLOW_DIR, f));
 const actionFiles = fs
     .readdirSync(ACTIONS_DIR)
     .map((d) => path.join(ACTIONS_DIR, d, "action.yml"))
@@ -51,7 +54,10 @@ async function workflowErrors(parsers: Parsers, name: string, content: string): 
 }
 
 function assertNoFindings(findings: Finding[]): void {
-    assert.deepEqual(findings.map((f) => `${f.file} ${f.where}: ${f.problem}`), []);
+    assert.deepEqual(
+        findings.map((f) => `${f.file} ${f.where}: ${f.problem}`),
+        [],
+    );
 }
 
 function bad(text: string): Workflow {
@@ -66,12 +72,26 @@ describe("GitHub workflows", function () {
     let parsers: Parsers;
 
     before(async () => {
-        const [workflowParser, actionParser] = await Promise.all([importEsm("@actions/workflow-parser"), importEsm("@actions/workflow-parser/actions/index"), loadExpressionEngine()]);
-        parsers = { parseWorkflow: workflowParser.parseWorkflow, convertWorkflowTemplate: workflowParser.convertWorkflowTemplate, parseAction: actionParser.parseAction };
+        const [workflowParser, actionParser] = await Promise.all([
+            importEsm("@actions/workflow-parser"),
+            importEsm("@actions/workflow-parser/actions/index"),
+            loadExpressionEngine(),
+        ]);
+        parsers = {
+            parseWorkflow: workflowParser.parseWorkflow,
+            convertWorkflowTemplate: workflowParser.convertWorkflowTemplate,
+            parseAction: actionParser.parseAction,
+        };
     });
 
     it("ships the pull-request, comment, staging, production and rollback workflows", () => {
-        assert.deepEqual(workflowFiles.map((f) => path.basename(f)).sort(), ["production.yml", "pull-request-comment.yml", "pull-request.yml", "rollback.yml", "staging.yml"]);
+        assert.deepEqual(workflowFiles.map((f) => path.basename(f)).sort(), [
+            "production.yml",
+            "pull-request-comment.yml",
+            "pull-request.yml",
+            "rollback.yml",
+            "staging.yml",
+        ]);
     });
 
     describe("GitHub's parser (@actions/workflow-parser)", () => {
@@ -83,7 +103,10 @@ describe("GitHub workflows", function () {
         for (const file of actionFiles) {
             it(`parses the composite action ${path.relative(ROOT, file)} without an error`, () => {
                 const parsed = parsers.parseAction({ name: path.basename(file), content: fs.readFileSync(file, "utf8") }, quietTrace);
-                assert.deepEqual(parsed.context.errors.getErrors().map((e: any) => e.message), []);
+                assert.deepEqual(
+                    parsed.context.errors.getErrors().map((e: any) => e.message),
+                    [],
+                );
             });
         }
         it("reports a workflow GitHub would reject: an unknown key, a bad permission, an unclosed expression", async () => {
@@ -92,13 +115,28 @@ describe("GitHub workflows", function () {
                 "bad.yml",
                 "on: push\npermissions:\n  contents: writ\njobs:\n  a:\n    runs-on: ubuntu-latest\n    enviroment: production\n    steps:\n      - run: echo ${{ github.sha }\n",
             );
-            assert.ok(errors.some((e) => /enviroment/.test(e)), errors.join("\n"));
-            assert.ok(errors.some((e) => /writ/.test(e)), errors.join("\n"));
-            assert.ok(errors.some((e) => /not closed/.test(e)), errors.join("\n"));
+            assert.ok(
+                errors.some((e) => /enviroment/.test(e)),
+                errors.join("\n"),
+            );
+            assert.ok(
+                errors.some((e) => /writ/.test(e)),
+                errors.join("\n"),
+            );
+            assert.ok(
+                errors.some((e) => /not closed/.test(e)),
+                errors.join("\n"),
+            );
         });
         it("reports a composite action GitHub would reject", () => {
-            const parsed = parsers.parseAction({ name: "action.yml", content: "name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n" }, quietTrace);
-            assert.ok(parsed.context.errors.getErrors().some((e: any) => /shell/.test(e.message)), "a composite run step needs a shell");
+            const parsed = parsers.parseAction(
+                { name: "action.yml", content: "name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n" },
+                quietTrace,
+            );
+            assert.ok(
+                parsed.context.errors.getErrors().some((e: any) => /shell/.test(e.message)),
+                "a composite run step needs a shell",
+            );
         });
     });
 
@@ -110,7 +148,10 @@ describe("GitHub workflows", function () {
             // The release command is being written alongside these workflows: until tools/release.ts
             // exists its script may be missing; from then on it must be in package.json like the rest.
             const landingSoon = fs.existsSync(path.join(ROOT, "tools", "release.ts")) ? [] : ["release"];
-            assert.deepEqual(called.filter((s) => !scripts.includes(s) && !landingSoon.includes(s)), []);
+            assert.deepEqual(
+                called.filter((s) => !scripts.includes(s) && !landingSoon.includes(s)),
+                [],
+            );
         });
         it("finds the scripts in `npm run <flags> name` and `npm test`", () => {
             const wf = bad("jobs:\n  a:\n    steps:\n      - run: |\n          npm run --silent release -- status\n          npm test\n          npm ci\n");
@@ -170,7 +211,8 @@ jobs:
         it("every action from another repository is pinned to a 40-hex commit SHA with its version in a comment", () => {
             assertNoFindings(workflowsAndActions().flatMap(unpinnedActions));
             const pinned = workflowsAndActions().flatMap((wf) => [...wf.text.matchAll(/uses:\s*([\w-]+\/[\w.-]+)@[0-9a-f]{40} # v\d/g)].map((m) => m[1]));
-            for (const action of ["actions/checkout", "actions/setup-node", "pulumi/actions", "aws-actions/configure-aws-credentials"]) assert.ok(pinned.includes(action), action);
+            for (const action of ["actions/checkout", "actions/setup-node", "pulumi/actions", "aws-actions/configure-aws-credentials"])
+                assert.ok(pinned.includes(action), action);
         });
         it("catches a tag, a branch, a short SHA, a missing version comment and an unpinned image", () => {
             const findings = unpinnedActions(
@@ -178,21 +220,37 @@ jobs:
                     "steps:\n  - uses: actions/checkout@v4\n  - uses: actions/checkout@main\n  - uses: actions/checkout@3d3c42e\n  - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1\n  - uses: docker://alpine:3\n  - uses: ./local\n",
                 ),
             );
-            assert.deepEqual(findings.map((f) => f.where), ["line 2", "line 3", "line 4", "line 5", "line 6"]);
+            assert.deepEqual(
+                findings.map((f) => f.where),
+                ["line 2", "line 3", "line 4", "line 5", "line 6"],
+            );
         });
         it("permissions are set on every workflow and every job; id-token: write only where a role is assumed", () => {
             assertNoFindings(workflows().flatMap(permissionProblems));
         });
         it("catches missing permissions, write-all and an unused id-token", () => {
-            const findings = permissionProblems(bad("on: push\njobs:\n  a:\n    steps: []\n  b:\n    permissions: write-all\n  c:\n    permissions: { id-token: write }\n    steps: [{ run: echo }]\n"));
+            const findings = permissionProblems(
+                bad(
+                    "on: push\njobs:\n  a:\n    steps: []\n  b:\n    permissions: write-all\n  c:\n    permissions: { id-token: write }\n    steps: [{ run: echo }]\n",
+                ),
+            );
             assert.deepEqual(
                 findings.map((f) => `${f.where}: ${f.problem}`),
-                ["workflow: no top-level permissions", "jobs.a: no job permissions", "jobs.b: permissions: write-all", "jobs.c: id-token: write without assuming a role"],
+                [
+                    "workflow: no top-level permissions",
+                    "jobs.a: no job permissions",
+                    "jobs.b: permissions: write-all",
+                    "jobs.c: id-token: write without assuming a role",
+                ],
             );
         });
         it("AWS access only through OIDC: no stored keys anywhere", () => {
             assertNoFindings(workflowsAndActions().flatMap(storedCloudKeys));
-            const findings = storedCloudKeys(bad("jobs:\n  a:\n    steps:\n      - uses: aws-actions/configure-aws-credentials@x\n        with: { aws-access-key-id: '${{ secrets.K }}' }\n"));
+            const findings = storedCloudKeys(
+                bad(
+                    "jobs:\n  a:\n    steps:\n      - uses: aws-actions/configure-aws-credentials@x\n        with: { aws-access-key-id: '${{ secrets.K }}' }\n",
+                ),
+            );
             assert.equal(findings.length, 1);
         });
     });
@@ -219,7 +277,10 @@ jobs:
         env: { TOKEN: "\${{ secrets.T }}" }
 `),
             );
-            assert.deepEqual(findings.map((f) => f.where.split(" ")[0]), ["workflow", "jobs.a.env", "a.steps[0]", "a.steps[1]", "a.steps[2]"]);
+            assert.deepEqual(
+                findings.map((f) => f.where.split(" ")[0]),
+                ["workflow", "jobs.a.env", "a.steps[0]", "a.steps[1]", "a.steps[2]"],
+            );
         });
     });
 
@@ -231,7 +292,9 @@ jobs:
         });
         it("catches a missing group, another stack's group and cancel-in-progress", () => {
             const findings = concurrencyProblems(
-                bad("jobs:\n  a:\n    environment: production\n  b:\n    environment: staging\n    concurrency: { group: stack-prod, cancel-in-progress: false }\n  c:\n    environment: production\n    concurrency: { group: stack-prod, cancel-in-progress: true }\n"),
+                bad(
+                    "jobs:\n  a:\n    environment: production\n  b:\n    environment: staging\n    concurrency: { group: stack-prod, cancel-in-progress: false }\n  c:\n    environment: production\n    concurrency: { group: stack-prod, cancel-in-progress: true }\n",
+                ),
             );
             assert.deepEqual(
                 findings.map((f) => `${f.where.split(" ")[0]}: ${f.problem}`),
@@ -286,7 +349,10 @@ jobs:
             assert.deepEqual(wf.doc.on.push.branches, ["develop"]);
             assert.ok(wf.doc.on.schedule.length >= 1 && "workflow_dispatch" in wf.doc.on);
             const step = wf.doc.jobs.up.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-            assert.deepEqual([step.with.command, step.with["stack-name"], step.with.policyPacks, step.with.policyPackConfigs], ["up", "staging", "policies", "policies/config/staging.json"]);
+            assert.deepEqual(
+                [step.with.command, step.with["stack-name"], step.with.policyPacks, step.with.policyPackConfigs],
+                ["up", "staging", "policies", "policies/config/staging.json"],
+            );
         });
         it("production releases through the release command: deploy, promote with the analysis, finish; a rollback with rollback_to", () => {
             const prod = byName("production.yml");

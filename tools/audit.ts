@@ -55,7 +55,13 @@ export async function audit(opts: AuditOptions): Promise<CommandResult> {
         check,
         policyConfigFile: path.relative(process.cwd(), opts.policyConfigFile) || opts.policyConfigFile,
     };
-    const listed = resources.map((r) => ({ urn: r.urn, type: r.type, custom: r.custom, ...(r.id ? { id: r.id } : {}), ...(r.parent ? { parent: r.parent } : {}) }));
+    const listed = resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        custom: r.custom,
+        ...(r.id ? { id: r.id } : {}),
+        ...(r.parent ? { parent: r.parent } : {}),
+    }));
     const output = render(opts.format, report, {
         json: () => renderJson(report, listed, { stack, exportFile: opts.exportFile }),
         markdown: () => renderMarkdown(report, { kind: "Audit", stack, source: opts.exportFile }),
@@ -90,7 +96,9 @@ function auditNotes(data: StackExport, undecryptedSecrets: number): string[] {
         notes.push(`${neverCreated} custom resources have no id (never created, e.g. an offline plan export): their inputs stand in for their state.`);
     }
     if (undecryptedSecrets) {
-        notes.push(`${undecryptedSecrets} resources hold secrets that can't be decrypted offline; they were sent as unknown, so policies reading them report "can't run … during preview" as advisory.`);
+        notes.push(
+            `${undecryptedSecrets} resources hold secrets that can't be decrypted offline; they were sent as unknown, so policies reading them report "can't run … during preview" as advisory.`,
+        );
     }
     const pendingDeletes = resources.filter((r) => r.delete).length;
     if (pendingDeletes) notes.push(`${pendingDeletes} resources pending deletion were not checked (as in pulumi policy check).`);

@@ -24,8 +24,11 @@ const REPLICAS = 10;
 function runTool(tool: string, args: string[]): Promise<{ ms: number; code: number; stderr: string }> {
     const started = process.hrtime.bigint();
     return new Promise((resolve) => {
-        execFile(process.execPath, ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", `${tool}.ts`), ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, _stdout, stderr) =>
-            resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code: err ? ((err as any).code ?? -1) : 0, stderr }),
+        execFile(
+            process.execPath,
+            ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", `${tool}.ts`), ...args],
+            { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 },
+            (err, _stdout, stderr) => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code: err ? ((err as any).code ?? -1) : 0, stderr }),
         );
     });
 }

@@ -102,6 +102,6 @@ export function describeFailure(e: unknown): { code: number; message: string } {
         return { code: EXIT_UNUSABLE_INPUT, message: e.message };
     }
     if (e instanceof PackStartError || e instanceof PolicyPackError) return { code: EXIT_CHECK_FAILED, message: e.message };
-    const message = e instanceof Error ? (process.env.DEBUG ? e.stack ?? e.message : e.message) : String(e);
+    const message = e instanceof Error ? (process.env.DEBUG ? (e.stack ?? e.message) : e.message) : String(e);
     return { code: EXIT_CHECK_FAILED, message };
 }

@@ -39,7 +39,10 @@ export const snapshotRetainOnDelete: ExportCheck = {
     check: (resources) =>
         preMigrationSnapshots(resources)
             .filter((s) => s.retainOnDelete !== true)
-            .map((s) => [s.urn, `pre-migration snapshot ${s.urn.split("::").pop()} is not retainOnDelete; create it with the resource option retainOnDelete: true`]),
+            .map((s) => [
+                s.urn,
+                `pre-migration snapshot ${s.urn.split("::").pop()} is not retainOnDelete; create it with the resource option retainOnDelete: true`,
+            ]),
 };
 
 export const EXPORT_CHECKS: readonly ExportCheck[] = [snapshotRetainOnDelete];

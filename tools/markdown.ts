@@ -130,7 +130,12 @@ function verdictDetails(violations: Diagnostic[]): string {
     const rank = (d: Diagnostic) => (d.enforcementLevel === "mandatory" ? 0 : 1);
     const rows = [...violations]
         .sort((a, b) => rank(a) - rank(b) || a.urn.localeCompare(b.urn))
-        .map((v) => [v.enforcementLevel === "mandatory" ? "❌ mandatory" : "⚠️ advisory", code(v.policyName), code(resourceName(v.urn)), escapeCell(v.message)]);
+        .map((v) => [
+            v.enforcementLevel === "mandatory" ? "❌ mandatory" : "⚠️ advisory",
+            code(v.policyName),
+            code(resourceName(v.urn)),
+            escapeCell(v.message),
+        ]);
     return details(`Policy verdicts: ${mandatory} mandatory, ${advisory} advisory`, table(["level", "policy", "resource", "message"], rows));
 }
 

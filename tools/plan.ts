@@ -42,7 +42,11 @@ export interface PlanOptions {
 }
 
 export function parsePlanArgs(argv: string[]): PlanOptions {
-    const args = parseArgs(argv, { values: ["stack", "config", "against", "out", "policy-config", "policy-pack", "program"], booleans: ["json", "markdown"] }, USAGE);
+    const args = parseArgs(
+        argv,
+        { values: ["stack", "config", "against", "out", "policy-config", "policy-pack", "program"], booleans: ["json", "markdown"] },
+        USAGE,
+    );
     if (args.positional.length) throw new InputError(`unexpected argument ${args.positional[0]}\n${USAGE}`);
     const stack = stringFlag(args, "stack");
     if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
@@ -76,7 +80,8 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
     if (opts.outFile) writeStackExport(opts.outFile, exported);
 
     // Outputs compared in the export's form on both sides (values unknown in a preview left out).
-    const diff = base && diffResources(diffResourcesOfExport(base), diffResourcesOfRun(run), { before: exportStackOutputs(base), after: exportStackOutputs(exported) });
+    const diff =
+        base && diffResources(diffResourcesOfExport(base), diffResourcesOfRun(run), { before: exportStackOutputs(base), after: exportStackOutputs(exported) });
     const report: Report = {
         title: `Plan ${opts.stack}: ${relative(source.file)}, preview (nothing deployed; provider outputs are known after apply)`,
         resources: run.resources.map(shownResource),
@@ -88,7 +93,8 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
     };
     const comparison = diff && { against: opts.againstFile!, diff, liveColorsBefore: liveColors(base.deployment.resources.map(shownExportResource)) };
     const output = render(opts.format, report, {
-        json: () => renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true, ...(diff ? { against: opts.againstFile, diff } : {}) }),
+        json: () =>
+            renderJson(report, exported.deployment.resources, { stack: opts.stack, preview: true, ...(diff ? { against: opts.againstFile, diff } : {}) }),
         markdown: () => renderMarkdown(report, { kind: "Plan", stack: opts.stack, source: relative(source.file), comparison }),
     });
     return { code: countByLevel(check.violations).mandatory ? EXIT_MANDATORY_VIOLATIONS : EXIT_OK, output };

@@ -31,7 +31,16 @@ function transpile(source, filename) {
 
 function cachedJavaScript(filename) {
     const source = fs.readFileSync(filename, "utf8");
-    const key = crypto.createHash("sha256").update(TYPESCRIPT_VERSION).update("\0").update(CONFIG_TEXT).update("\0").update(filename).update("\0").update(source).digest("hex");
+    const key = crypto
+        .createHash("sha256")
+        .update(TYPESCRIPT_VERSION)
+        .update("\0")
+        .update(CONFIG_TEXT)
+        .update("\0")
+        .update(filename)
+        .update("\0")
+        .update(source)
+        .digest("hex");
     const cached = path.join(CACHE_DIR, `${key}.js`);
     try {
         return fs.readFileSync(cached, "utf8");

@@ -82,7 +82,8 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
     const service = stringFlag(args, "service");
     if (service && args.flags.all) throw new InputError(`--service and --all exclude each other\n${USAGE}`);
     const color = stringFlag(args, "color");
-    if (color !== undefined && !(COLORS as readonly string[]).includes(color)) throw new InputError(`--color must be one of ${COLORS.join(", ")}, got ${color}`);
+    if (color !== undefined && !(COLORS as readonly string[]).includes(color))
+        throw new InputError(`--color must be one of ${COLORS.join(", ")}, got ${color}`);
     if (args.flags.write && args.flags.apply) throw new InputError(`--apply writes the file too; give one of --write and --apply`);
     const configFile = stringFlag(args, "config");
     return {
@@ -121,9 +122,12 @@ export interface ReleaseContext {
 
 export function loadContext(opts: ReleaseOptions): ReleaseContext {
     if (!fs.existsSync(opts.configFile)) {
-        throw new InputError(`no stack config for stack "${opts.stack}": ${relative(opts.configFile)} does not exist${opts.configFile.startsWith(ROOT) ? "" : " (--config)"}`);
+        throw new InputError(
+            `no stack config for stack "${opts.stack}": ${relative(opts.configFile)} does not exist${opts.configFile.startsWith(ROOT) ? "" : " (--config)"}`,
+        );
     }
-    if (!fs.existsSync(opts.policyConfigFile)) throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
+    if (!fs.existsSync(opts.policyConfigFile))
+        throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
     const file = wrapInput(() => readStackFile(opts.configFile));
     const source = wrapInput(() => readStackConfig(opts.stack, opts.configFile));
     const config = parseConfig(source, opts.stack, opts.configFile);
@@ -155,7 +159,8 @@ function runner(): typeof import("../offline/program") {
 
 function selectedServices(ctx: ReleaseContext): string[] {
     const chosen = ctx.opts.services;
-    if (chosen === undefined) throw new InputError(`${ctx.opts.command} needs --service <name> or --all (services: ${ctx.state.services.map((s) => s.name).join(", ")})`);
+    if (chosen === undefined)
+        throw new InputError(`${ctx.opts.command} needs --service <name> or --all (services: ${ctx.state.services.map((s) => s.name).join(", ")})`);
     const known = ctx.state.services.map((s) => s.name);
     const unknown = chosen === "all" ? [] : chosen.filter((n) => !known.includes(n));
     if (unknown.length) throw new InputError(`no such service in stack ${ctx.opts.stack}: ${unknown.join(", ")} (services: ${known.join(", ")})`);
@@ -212,7 +217,9 @@ export async function release(opts: ReleaseOptions): Promise<CommandResult> {
     // --apply without the Pulumi CLI fails before anything is read, planned or written.
     if (opts.apply) requireCli();
     if (opts.apply && opts.configFile !== path.join(ROOT, `Pulumi.${opts.stack}.yaml`)) {
-        throw new InputError(`--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`);
+        throw new InputError(
+            `--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`,
+        );
     }
     return COMMANDS[opts.command].run(loadContext(opts));
 }
@@ -242,7 +249,11 @@ export async function runStep(ctx: ReleaseContext, step: StepName, hooks: StepHo
         hotfix: opts.hotfix,
     });
     const title = `Release ${opts.stack}: ${step} ${describeServices(ctx, plan)} (${relative(opts.configFile)}, ${isoInZone(ctx.now, ctx.window.timeZone)})`;
-    if (plan.refusals.length) return refused(title, plan.refusals.map((r) => `${r.message} [${r.rule}]`));
+    if (plan.refusals.length)
+        return refused(
+            title,
+            plan.refusals.map((r) => `${r.message} [${r.rule}]`),
+        );
     if (!plan.edits.length) return { code: EXIT_OK, output: [title, ...unchangedLines(plan), "Nothing to change; nothing written."].join("\n") + "\n" };
 
     const outcome: StepOutcome = { step, plan, before: ctx.file.text, after: wrapInput(() => applyEdits(ctx.file, plan.edits)) };
@@ -255,7 +266,11 @@ export async function runStep(ctx: ReleaseContext, step: StepName, hooks: StepHo
     const sections = [title, section("Config changes", configChangeLines(ctx.file, plan.edits)), ...unchangedSection(plan), planSections(ctx, outcome)];
 
     const stepProblems = checkDiff(outcome.diff!, outcome.allowed!);
-    if (stepProblems.length) return refusedWith(sections, stepProblems.map((p) => `${p} [step-changes]`));
+    if (stepProblems.length)
+        return refusedWith(
+            sections,
+            stepProblems.map((p) => `${p} [step-changes]`),
+        );
     const { mandatory } = countByLevel(outcome.check!.violations);
     if (mandatory) return refusedWith(sections, [`the new config fails ${mandatory} mandatory polic${mandatory === 1 ? "y" : "ies"} [policy]`]);
 
@@ -292,7 +307,10 @@ function editedConfig(ctx: ReleaseContext, text: string): { file: string; source
 const evaluated = new Map<string, ProgramRun>();
 
 async function evaluateOnce(ctx: ReleaseContext, source: StackConfigSource, label: string): Promise<ProgramRun> {
-    const key = crypto.createHash("sha256").update(`${ctx.opts.stack}\0${ctx.opts.program ?? ""}\0${JSON.stringify(source.config)}\0${source.secretKeys.join(",")}`).digest("hex");
+    const key = crypto
+        .createHash("sha256")
+        .update(`${ctx.opts.stack}\0${ctx.opts.program ?? ""}\0${JSON.stringify(source.config)}\0${source.secretKeys.join(",")}`)
+        .digest("hex");
     const cached = evaluated.get(key);
     if (cached) return cached;
     ctx.opts.progress(`evaluating the program offline (${label})…`);
@@ -315,7 +333,10 @@ async function planAndCheck(ctx: ReleaseContext, outcome: StepOutcome, edited: {
         async () => ({ before: await evaluateOnce(ctx, beforeSource, "before the edit"), after: await evaluateOnce(ctx, edited.source, "after the edit") }),
         ({ after }) => ({ stack: ctx.opts.stack, project: PROJECT, dryRun: true, input: analysisForRun(after) }),
     );
-    outcome.diff = diffResources(diffResourcesOfRun(prepared.before), diffResourcesOfRun(prepared.after), { before: prepared.before.outputs, after: prepared.after.outputs });
+    outcome.diff = diffResources(diffResourcesOfRun(prepared.before), diffResourcesOfRun(prepared.after), {
+        before: prepared.before.outputs,
+        after: prepared.after.outputs,
+    });
     outcome.check = check;
     outcome.allowed = allowedFor(outcome, prepared.before);
 }
@@ -354,7 +375,10 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
         // The step did not happen: the file goes back to what it said before.
         fs.writeFileSync(opts.configFile, outcome.before);
         const reason = e instanceof ApplyAborted ? e.message : `the update failed: ${(e as Error).message}`;
-        return { code: e instanceof ApplyAborted ? EXIT_REFUSED : EXIT_CHECK_FAILED, output: [...sections, `${reason}\n${relative(opts.configFile)} restored; nothing else was written.`].join("\n\n") + "\n" };
+        return {
+            code: e instanceof ApplyAborted ? EXIT_REFUSED : EXIT_CHECK_FAILED,
+            output: [...sections, `${reason}\n${relative(opts.configFile)} restored; nothing else was written.`].join("\n\n") + "\n",
+        };
     } finally {
         process.off("SIGINT", stop);
     }
@@ -363,7 +387,10 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
         if (!verdict.passed) {
             const rollbackCtx = loadContext({ ...opts, services: outcome.plan.switched, to: undefined });
             const rolledBack = await runStep(rollbackCtx, "rollback");
-            return { code: EXIT_REFUSED, output: [...sections, `analysis after the switch failed: ${verdict.summary}; rolled back:`, rolledBack.output].join("\n\n") };
+            return {
+                code: EXIT_REFUSED,
+                output: [...sections, `analysis after the switch failed: ${verdict.summary}; rolled back:`, rolledBack.output].join("\n\n"),
+            };
         }
     }
     return done(sections, `Wrote ${relative(opts.configFile)} and updated stack ${opts.stack}.`);
@@ -380,7 +407,17 @@ function refused(title: string, reasons: string[]): CommandResult {
 }
 
 function refusedWith(sections: string[], reasons: string[]): CommandResult {
-    return { code: EXIT_REFUSED, output: [...sections, section("Refused; nothing written", reasons.map((r) => `  ${r}`))].join("\n\n") + "\n" };
+    return {
+        code: EXIT_REFUSED,
+        output:
+            [
+                ...sections,
+                section(
+                    "Refused; nothing written",
+                    reasons.map((r) => `  ${r}`),
+                ),
+            ].join("\n\n") + "\n",
+    };
 }
 
 function done(sections: string[], last: string): CommandResult {
@@ -400,18 +437,26 @@ function configChangeLines(file: StackFile, edits: ConfigEdit[]): string[] {
     return edits.map((edit) => {
         const shown = edit.path.map((p) => (typeof p === "string" ? p.replace(PROJECT_PREFIX, "") : `[${p}]`)).join(".");
         if ("append" in edit) return `  ${shown}: + ${JSON.stringify(edit.append)}`;
-        const before = edit.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string | number, unknown>)[k] : undefined), file.data.config);
+        const before = edit.path.reduce<unknown>(
+            (v, k) => (v && typeof v === "object" ? (v as Record<string | number, unknown>)[k] : undefined),
+            file.data.config,
+        );
         return `  ${shown}: ${before === undefined ? "(not set)" : JSON.stringify(before)} → ${JSON.stringify(edit.value)}`;
     });
 }
 
 function planSections(ctx: ReleaseContext, outcome: StepOutcome): string {
     const check = outcome.check!;
-    const verdicts = check.violations.map((v) => `  ${v.enforcementLevel.padEnd(9)} ${v.policyName}: ${v.message.split("\n")[0]}  (${v.urn.split("::").pop()})`);
+    const verdicts = check.violations.map(
+        (v) => `  ${v.enforcementLevel.padEnd(9)} ${v.policyName}: ${v.message.split("\n")[0]}  (${v.urn.split("::").pop()})`,
+    );
     const { mandatory, advisory } = countByLevel(check.violations);
     return [
         section("Resource changes (offline plan after the edit against the plan before it)", renderDiff(outcome.diff!)),
-        section(`Policy verdicts of the new config (pack ${check.pack.name}@${check.pack.version}, config ${relative(ctx.opts.policyConfigFile)}): ${mandatory} mandatory, ${advisory} advisory`, verdicts),
+        section(
+            `Policy verdicts of the new config (pack ${check.pack.name}@${check.pack.version}, config ${relative(ctx.opts.policyConfigFile)}): ${mandatory} mandatory, ${advisory} advisory`,
+            verdicts,
+        ),
     ].join("\n\n");
 }
 
@@ -420,11 +465,31 @@ function planSections(ctx: ReleaseContext, outcome: StepOutcome): string {
 function status(ctx: ReleaseContext): CommandResult {
     const { state, window, now } = ctx;
     const names = ctx.opts.services === undefined ? state.services.map((s) => s.name) : selectedServices(ctx);
-    const lines = [`Release ${ctx.opts.stack}: release ${state.release.version}${state.release.hotfix ? " (hotfix)" : ""}, ${relative(ctx.opts.configFile)}, ${isoInZone(now, window.timeZone)}`];
-    for (const name of names) lines.push("", ...serviceLines(state, serviceStatus(state, state.services.find((s) => s.name === name)!, now, window)));
+    const lines = [
+        `Release ${ctx.opts.stack}: release ${state.release.version}${state.release.hotfix ? " (hotfix)" : ""}, ${relative(ctx.opts.configFile)}, ${isoInZone(now, window.timeZone)}`,
+    ];
+    for (const name of names)
+        lines.push(
+            "",
+            ...serviceLines(
+                state,
+                serviceStatus(
+                    state,
+                    state.services.find((s) => s.name === name)!,
+                    now,
+                    window,
+                ),
+            ),
+        );
     lines.push("", section("Change window", windowLines(window, now)));
     const pending = pendingMigrations(state);
-    lines.push("", section("Pending migrations (listed, not yet live on any service)", pending.map((r) => `  ${r}`)));
+    lines.push(
+        "",
+        section(
+            "Pending migrations (listed, not yet live on any service)",
+            pending.map((r) => `  ${r}`),
+        ),
+    );
     return { code: EXIT_OK, output: lines.join("\n") + "\n" };
 }
 

@@ -36,7 +36,12 @@ export function renderText(report: Report): string {
         section("Resources by type", renderCounts(report.resources)),
         section("Live color per service", renderLiveColors(report.resources)),
         report.stackOutputs ? section("Stack outputs", renderOutputs(report.stackOutputs)) : "",
-        report.notes.length ? section("Notes", report.notes.map((n) => `  ${n}`)) : "",
+        report.notes.length
+            ? section(
+                  "Notes",
+                  report.notes.map((n) => `  ${n}`),
+              )
+            : "",
         section(`Policy verdicts (${packLabel(report.check)}, config ${report.policyConfigFile})`, renderVerdicts(report.check.violations)),
         renderLogs(report.check),
         summaryLine(report),
@@ -166,7 +171,10 @@ function sortByLevel(list: Diagnostic[]): Diagnostic[] {
 }
 
 function renderLogs(check: CheckResult): string {
-    const lines = [...check.warnings.map((w) => `  warning: ${w}`), ...check.logs.filter((l) => l.severity !== "debug").map((l) => `  ${l.severity}: ${l.message}`)];
+    const lines = [
+        ...check.warnings.map((w) => `  warning: ${w}`),
+        ...check.logs.filter((l) => l.severity !== "debug").map((l) => `  ${l.severity}: ${l.message}`),
+    ];
     return lines.length ? section("Policy pack messages", lines) : "";
 }
 
@@ -209,4 +217,3 @@ export function renderJson(report: Report, resources: unknown[], extra: Record<s
         ) + "\n"
     );
 }
-

@@ -109,7 +109,13 @@ class ChartInstaller {
 
     loadBalancerController(): k8s.helm.v3.Release {
         const spec = CHARTS.loadBalancerController;
-        const { role, attachment } = this.irsa("lb-controller", spec.namespace, LB_CONTROLLER_SERVICE_ACCOUNT, "AWS Load Balancer Controller", loadBalancerControllerPolicy());
+        const { role, attachment } = this.irsa(
+            "lb-controller",
+            spec.namespace,
+            LB_CONTROLLER_SERVICE_ACCOUNT,
+            "AWS Load Balancer Controller",
+            loadBalancerControllerPolicy(),
+        );
         const values = {
             clusterName: this.args.clusterName,
             region: this.args.region,

@@ -105,9 +105,15 @@ export class EksCluster extends pulumi.ComponentResource {
     }
 
     private controlPlane(name: string, args: EksClusterArgs, retentionInDays: number): aws.eks.Cluster {
-        const { role, attachments } = serviceRole(`${name}-control-plane`, "eks.amazonaws.com", ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"], this.named(`${name}-control-plane`), {
-            parent: this,
-        });
+        const { role, attachments } = serviceRole(
+            `${name}-control-plane`,
+            "eks.amazonaws.com",
+            ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
+            this.named(`${name}-control-plane`),
+            {
+                parent: this,
+            },
+        );
         const secretsKey = new aws.kms.Key(
             `${name}-secrets`,
             { description: `${this.baseName} Kubernetes secrets encryption`, enableKeyRotation: true, deletionWindowInDays: 30, tags: this.named("secrets") },
@@ -168,12 +174,24 @@ export class EksCluster extends pulumi.ComponentResource {
         );
         new aws.vpc.SecurityGroupIngressRule(
             `${name}-nodes-from-nodes`,
-            { securityGroupId: group.id, referencedSecurityGroupId: group.id, ipProtocol: "-1", description: "node to node", tags: this.named("nodes-from-nodes") },
+            {
+                securityGroupId: group.id,
+                referencedSecurityGroupId: group.id,
+                ipProtocol: "-1",
+                description: "node to node",
+                tags: this.named("nodes-from-nodes"),
+            },
             { parent: this },
         );
         new aws.vpc.SecurityGroupEgressRule(
             `${name}-nodes-egress`,
-            { securityGroupId: group.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "nodes reach AWS APIs, registries and the database", tags: this.named("nodes-egress") },
+            {
+                securityGroupId: group.id,
+                cidrIpv4: "0.0.0.0/0",
+                ipProtocol: "-1",
+                description: "nodes reach AWS APIs, registries and the database",
+                tags: this.named("nodes-egress"),
+            },
             { parent: this },
         );
         return group;
@@ -188,7 +206,10 @@ export class EksCluster extends pulumi.ComponentResource {
                 // cluster security group (control plane ↔ nodes) must be listed next to ours.
                 vpcSecurityGroupIds: [securityGroup.id, cluster.vpcConfig.clusterSecurityGroupId],
                 blockDeviceMappings: [
-                    { deviceName: "/dev/xvda", ebs: { volumeSize: args.cluster.nodeDiskSize, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+                    {
+                        deviceName: "/dev/xvda",
+                        ebs: { volumeSize: args.cluster.nodeDiskSize, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+                    },
                 ],
                 metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
                 tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: this.named("node") })),

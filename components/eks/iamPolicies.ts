@@ -99,7 +99,12 @@ export function loadBalancerControllerPolicy(): object {
                 ],
                 Resource: "*",
             },
-            { Effect: "Allow", Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], Resource: ELB_TAGGABLE, Condition: onlyResourceTagged },
+            {
+                Effect: "Allow",
+                Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+                Resource: ELB_TAGGABLE,
+                Condition: onlyResourceTagged,
+            },
             {
                 Effect: "Allow",
                 Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],

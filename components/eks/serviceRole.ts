@@ -25,6 +25,8 @@ export function serviceRole(name: string, service: string, policyArns: string[],
         },
         opts,
     );
-    const attachments = policyArns.map((policyArn) => new aws.iam.RolePolicyAttachment(`${name}-${policyArn.split("/").pop()}`, { role: role.name, policyArn }, opts));
+    const attachments = policyArns.map(
+        (policyArn) => new aws.iam.RolePolicyAttachment(`${name}-${policyArn.split("/").pop()}`, { role: role.name, policyArn }, opts),
+    );
     return { role, attachments };
 }

@@ -59,7 +59,16 @@ async function evaluate(): Promise<PlatformRuns> {
         overrides: { database: { ...prodDatabase, restoreFromSnapshot: RESTORE_FROM }, migrations: [] },
         secrets: { redisUrl: REDIS_URL },
     });
-    return { staging, prod, prodLive, restoring, stacks: [{ name: "staging", run: staging }, { name: "prod", run: prod }] };
+    return {
+        staging,
+        prod,
+        prodLive,
+        restoring,
+        stacks: [
+            { name: "staging", run: staging },
+            { name: "prod", run: prod },
+        ],
+    };
 }
 
 export const T = {
@@ -96,14 +105,11 @@ export const T = {
 export const ZONES = { staging: 2, prod: 3 };
 export const STANDARD_TAG_KEYS = ["project", "environment", "owner", "managed-by"];
 
-
-
 export function only(run: ProgramRun, type: string): RecordedResource {
     const found = byType(run, type);
     assert.equal(found.length, 1, `expected exactly one ${type}, got ${found.map((r) => r.name).join(", ")}`);
     return found[0];
 }
-
 
 /** The Helm release of a chart. */
 export function chartRelease(run: ProgramRun, chart: string): RecordedResource {

@@ -17,8 +17,14 @@ export async function timeAnalysisInterval(config: StackConfig, analysis: Analys
     const prometheus = await startPrometheus(toOpenMetrics(series, start));
     try {
         const client = new PrometheusClient(prometheus.url, { env: {} });
-        const targets = watchTargets(config, config.services.map((s) => s.name), "post");
-        const queries = targets.flatMap((t) => analysisMetrics(analysis, { namespace: t.namespace, service: t.service, colors: [t.color] }).map((m) => m.query));
+        const targets = watchTargets(
+            config,
+            config.services.map((s) => s.name),
+            "post",
+        );
+        const queries = targets.flatMap((t) =>
+            analysisMetrics(analysis, { namespace: t.namespace, service: t.service, colors: [t.color] }).map((m) => m.query),
+        );
         return await measure(`analysis interval: ${config.stack}, ${targets.length} services, ${queries.length} queries`, iterations, async () => {
             const started = process.hrtime.bigint();
             const values = await Promise.all(queries.map((q) => client.query(q, Date.now() / 1000)));

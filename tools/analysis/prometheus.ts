@@ -53,7 +53,9 @@ export function parseServerUrl(text: string): URL {
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new PrometheusSetupError(`--prometheus must be an http:// or https:// URL`);
     if (url.username || url.password) {
-        throw new PrometheusSetupError(`--prometheus must not carry credentials; set ${AUTH_ENV.bearerToken} or ${AUTH_ENV.username}/${AUTH_ENV.password} instead`);
+        throw new PrometheusSetupError(
+            `--prometheus must not carry credentials; set ${AUTH_ENV.bearerToken} or ${AUTH_ENV.username}/${AUTH_ENV.password} instead`,
+        );
     }
     return url;
 }
@@ -118,9 +120,12 @@ export class PrometheusClient {
             throw new PrometheusError(`${url.origin}/api/v1/${endpoint} answered HTTP ${res.status} without a Prometheus API body`);
         }
         if (res.status === 401 || res.status === 403) {
-            throw new PrometheusError(`${url.origin} refused the credentials (HTTP ${res.status}); check ${AUTH_ENV.bearerToken} or ${AUTH_ENV.username}/${AUTH_ENV.password}`);
+            throw new PrometheusError(
+                `${url.origin} refused the credentials (HTTP ${res.status}); check ${AUTH_ENV.bearerToken} or ${AUTH_ENV.username}/${AUTH_ENV.password}`,
+            );
         }
-        if (body.status !== "success") throw new PrometheusError(`${endpoint} failed (HTTP ${res.status}, ${body.errorType ?? "error"}): ${body.error ?? text.slice(0, 200)}`);
+        if (body.status !== "success")
+            throw new PrometheusError(`${endpoint} failed (HTTP ${res.status}, ${body.errorType ?? "error"}): ${body.error ?? text.slice(0, 200)}`);
         return body.data;
     }
 }

@@ -42,7 +42,11 @@ export function resultTable(r: AnalysisResult): string {
         }),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
     const counts = r.metrics.map((m) => `${m.name} ${m.phase} (${m.failed} failed, ${m.inconclusive} no data, ${m.errors} errors)`).join("; ");
     return [
         `${targetName(r)} in ${r.target.namespace}: ${r.phase.toUpperCase()}${r.stopped ? " (stopped)" : ""}: ${r.message}`,

@@ -112,7 +112,16 @@ export async function runAnalysis(opts: RunOptions): Promise<AnalysisResult> {
     }));
     const times = measurementTimes(config, start);
     const end = start + durationSeconds(config.window)!;
-    const result = (phase: AnalysisPhase, message: string, stopped = false): AnalysisResult => ({ target, phase, message, start, end, baselineSeconds, metrics: runs, stopped });
+    const result = (phase: AnalysisPhase, message: string, stopped = false): AnalysisResult => ({
+        target,
+        phase,
+        message,
+        start,
+        end,
+        baselineSeconds,
+        metrics: runs,
+        stopped,
+    });
 
     let baselineSeconds: number | undefined;
     let baselineNote = "";
@@ -214,9 +223,16 @@ function record(run: MetricRun, m: Measurement, config: AnalysisConfig): void {
 /** The run's verdict once a metric is failed, an error or inconclusive (in that order of weight). */
 function finished(runs: MetricRun[]): { phase: AnalysisPhase; message: string } | undefined {
     const failed = runs.filter((r) => r.phase === "failed");
-    if (failed.length) return { phase: "failed", message: failed.map((r) => `${r.name} failed ${r.failed} measurements (limit ${r.failureLimit}): last ${last(r).shown}, ${last(r).limit}`).join("; ") };
+    if (failed.length)
+        return {
+            phase: "failed",
+            message: failed
+                .map((r) => `${r.name} failed ${r.failed} measurements (limit ${r.failureLimit}): last ${last(r).shown}, ${last(r).limit}`)
+                .join("; "),
+        };
     const errors = runs.filter((r) => r.phase === "error");
-    if (errors.length) return { phase: "error", message: errors.map((r) => `${r.name}: ${r.consecutiveErrors} query errors in a row, last ${last(r).shown}`).join("; ") };
+    if (errors.length)
+        return { phase: "error", message: errors.map((r) => `${r.name}: ${r.consecutiveErrors} query errors in a row, last ${last(r).shown}`).join("; ") };
     const missing = runs.filter((r) => r.phase === "inconclusive");
     if (missing.length) return { phase: "inconclusive", message: `no data for ${missing.map((r) => `${r.name} (${r.query})`).join(", ")}` };
     return undefined;

@@ -95,7 +95,12 @@ export function colorSeries(h: ColorHistory): Series[] {
         add("http_requests_total", { ...pod, status: "200" }, "counter", (s) => s.requestsPerMinute * (1 - s.errorRatio) * share(s));
         add("http_requests_total", { ...pod, status: "500" }, "counter", (s) => s.requestsPerMinute * s.errorRatio * share(s));
         for (const le of [...LATENCY_BUCKETS.map(String), "+Inf"]) {
-            add("http_request_duration_seconds_bucket", { ...pod, le }, "counter", (s) => (s.requestsPerMinute * share(s) * bucketShares(s.p95Seconds).get(le)!) / 100);
+            add(
+                "http_request_duration_seconds_bucket",
+                { ...pod, le },
+                "counter",
+                (s) => (s.requestsPerMinute * share(s) * bucketShares(s.p95Seconds).get(le)!) / 100,
+            );
         }
         add("kube_pod_container_status_restarts_total", container, "counter", (s) => (exists(s) ? s.restartsPerMinute : 0));
         add("kube_pod_status_ready", { ...pod, condition: "true" }, "gauge", ready);
