@@ -2,6 +2,7 @@
 // field reader (so unread keys are reported as unknown), runs the checks that span fields, and
 // returns the typed section, or `undefined` when a field is unusable (already reported).
 import { cidr, DNS_LABEL, HOSTNAME, imageRepository, imageVersion, kubernetesVersion, matching, pinnedImage, RDS_IDENTIFIER, SNAPSHOT_ID } from "./checks";
+import { parseAnalysis } from "./analysis";
 import { Checker, complete, describe } from "./reader";
 import {
     AutoscalingConfig,
@@ -199,13 +200,14 @@ export function parseIngress(c: Checker, value: unknown): IngressConfig | undefi
     return complete<IngressConfig>(ingress, ["certificateArn"]);
 }
 
-export function parseRelease(c: Checker, value: unknown): ReleaseConfig | undefined {
+export function parseRelease(c: Checker, value: unknown, environment: Environment | undefined): ReleaseConfig | undefined {
     const f = c.fields("release", value);
     if (!f) return undefined;
     const release = {
         version: f.string("version", { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, allowed: "a release version such as 1.2.3" }),
         scheduledAt: f.optional("scheduledAt", scheduledTime),
         hotfix: f.boolean("hotfix", false),
+        analysis: parseAnalysis(c, f.value("analysis"), environment),
     };
     f.done();
     return complete<ReleaseConfig>(release, ["scheduledAt"]);
