@@ -57,7 +57,7 @@ describe("npm run watch", function () {
         const run = await watchCli(["--stack", "prod", "--service", "user-service", "--prometheus", prometheus!.url, "--since", since]);
         assert.equal(run.code, 0, run.stderr);
         assert.match(run.stdout, /^user-service\/blue in api-platform-prod: PASSED/);
-        assert.equal(run.stdout.split("\n").filter((l) => /^\d\d:\d\d:\d\d  /.test(l)).length, 30);
+        assert.equal(run.stdout.split("\n").filter((l) => /^\d\d:\d\d:\d\d {2}/.test(l)).length, 30);
         assert.match(run.stdout, /Analysis PASSED for user-service\./);
     });
 
