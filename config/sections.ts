@@ -16,6 +16,7 @@ import {
     releaseVersion,
     scheduledTime,
 } from "./checks";
+import { parseAnalysis } from "./analysis";
 import { Checker, complete, describe } from "./reader";
 import {
     AutoscalingConfig,
@@ -245,13 +246,14 @@ export function parseIngress(c: Checker, value: unknown, region: string | undefi
     return complete<IngressConfig>(ingress, ["certificateArn"]);
 }
 
-export function parseRelease(c: Checker, value: unknown): ReleaseConfig | undefined {
+export function parseRelease(c: Checker, value: unknown, environment: Environment | undefined): ReleaseConfig | undefined {
     const f = c.fields("release", value);
     if (!f) return undefined;
     const release = {
         version: f.get("version", releaseVersion),
         scheduledAt: f.optional("scheduledAt", scheduledTime),
         hotfix: f.boolean("hotfix", false),
+        analysis: parseAnalysis(c, f.value("analysis"), environment),
     };
     f.done();
     return complete<ReleaseConfig>(release, ["scheduledAt"]);

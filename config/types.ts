@@ -1,5 +1,6 @@
 // The shape of a validated stack configuration. A new key gets its field here (documented), its
 // read in `parse.ts`, and its declaration in Pulumi.yaml (test/project.test.ts checks all three agree).
+import type { AnalysisConfig } from "../metrics/analysis";
 
 export const PROJECT = "release-platform";
 
@@ -84,6 +85,8 @@ export interface ReleaseConfig {
     scheduledAt?: string;
     /** A hotfix may be applied outside the change window. */
     hotfix: boolean;
+    /** The metric analysis that watches the release (runbook defaults for keys left out). */
+    analysis: AnalysisConfig;
 }
 
 export interface StackConfig {

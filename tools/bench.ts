@@ -14,7 +14,6 @@ import { runProgram } from "../offline/program";
 import { readStackConfig } from "../offline/stackConfig";
 import type { ExportResource, StackExport } from "../offline/stackExport";
 import { parseStackConfig } from "../config";
-import { defaultAnalysis } from "../metrics/analysis";
 import { timeAnalysisInterval } from "./analysis/bench";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -105,7 +104,7 @@ async function main(): Promise<{ code: number; output: string }> {
         await time("audit prod.json", iterations, "audit", [prodExport]);
         await time(`audit prod-x10.json (${large.deployment.resources.length} resources)`, iterations, "audit", [largeExport]);
         const prodConfig = parseStackConfig(readStackConfig("prod").config, "prod");
-        await timeAnalysisInterval(prodConfig, defaultAnalysis(prodConfig.environment), iterations, measure);
+        await timeAnalysisInterval(prodConfig, prodConfig.release.analysis, iterations, measure);
         if (args.flags.tests === true) {
             await measure("test suite (mocha, without tsc)", 1, async () => {
                 const run = await runMocha();

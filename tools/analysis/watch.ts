@@ -19,7 +19,8 @@ export interface RollbackOutcome {
 }
 
 export interface WatchOptions {
-    targets: AnalysisTarget[];
+    /** Each with its own window start, or `start`. */
+    targets: (AnalysisTarget & { start?: number })[];
     config: AnalysisConfig;
     client: PrometheusClient;
     /** Unix seconds the window starts at; defaults to now. */
@@ -54,7 +55,14 @@ export async function watch(o: WatchOptions): Promise<WatchOutcome> {
     const start = Math.floor(o.start ?? Date.now() / 1000);
     const results = await Promise.all(
         o.targets.map((target) =>
-            runAnalysis({ client: o.client, target, config: o.config, start, signal: o.signal, onInterval: (p) => o.progress(progressLine(p)) }),
+            runAnalysis({
+                client: o.client,
+                target,
+                config: o.config,
+                start: target.start ?? start,
+                signal: o.signal,
+                onInterval: (p) => o.progress(progressLine(p)),
+            }),
         ),
     );
     const phase = overallPhase(results);
