@@ -1,4 +1,4 @@
-// npm run release -- <status|deploy|promote|rollback|finish> --stack <name> [--service <name> | --all]
+// npm run release -- <status|deploy|promote|rollback|finish|watch> --stack <name> [--service <name> | --all]
 //                    [--config <file>] [--version <v>] [--migration-image <ref>] [--to <version>]
 //                    [--color <blue|green>] [--hotfix] [--write | --apply]
 //
@@ -31,19 +31,20 @@ import { CommandResult, EXIT_CHECK_FAILED, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, E
 import { checkWith, CheckResult } from "../offline/policyCheck";
 import { countByLevel } from "./report";
 import { analysisForRun } from "../offline/stackExport";
+import { ANALYSIS_FLAGS, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "release-platform";
 const USAGE =
-    "usage: npm run release -- <status|deploy|promote|rollback|finish> --stack <name> [--service <name> | --all] [--config <file>]\n" +
+    "usage: npm run release -- <status|deploy|promote|rollback|finish|watch> --stack <name> [--service <name> | --all] [--config <file>]\n" +
     "         [--version <v>] [--migration-image <ref>] [--to <version>] [--color <blue|green>] [--hotfix] [--write | --apply]";
 
 export const EXIT_REFUSED = EXIT_MANDATORY_VIOLATIONS;
 
 /** The flags every command accepts; a new command's own flags are added here. */
 export const FLAGS = {
-    values: ["stack", "service", "config", "version", "migration-image", "to", "color", "policy-config", "policy-pack", "program"],
-    booleans: ["all", "hotfix", "write", "apply"],
+    values: ["stack", "service", "config", "version", "migration-image", "to", "color", "policy-config", "policy-pack", "program", ...ANALYSIS_FLAGS.values],
+    booleans: ["all", "hotfix", "write", "apply", ...ANALYSIS_FLAGS.booleans],
 };
 
 export interface ReleaseOptions {
@@ -178,6 +179,8 @@ export interface ReleaseCommand {
 /** Whether the step may go on, and why not. */
 export interface AnalysisVerdict {
     passed: boolean;
+    /** Only a failed analysis rolls back; inconclusive and error stop without touching traffic. */
+    rollBack: boolean;
     summary: string;
 }
 
@@ -208,7 +211,11 @@ export interface StepOutcome {
 export const COMMANDS: Record<string, ReleaseCommand> = {
     status: { summary: "per service: live color, versions, replicas, rollback window, allowed steps; the change window", run: async (ctx) => status(ctx) },
     deploy: { summary: "put --version on the idle color with the live replicas (--migration-image adds its migration)", run: (ctx) => runStep(ctx, "deploy") },
-    promote: { summary: "make the idle color live, once it runs the release with the live replica minimum", run: (ctx) => runStep(ctx, "promote") },
+    promote: {
+        summary: "make the idle color live, once it runs the release with the live replica minimum (--prometheus: with the analysis before and after)",
+        run: (ctx) => runStep(ctx, "promote", ctx.opts.flags.prometheus === undefined ? {} : { analysis: analysisAround(ctx) }),
+    },
+    watch: { summary: "measure the live colors over the monitoring window (--prometheus <url>); roll back a failing service", run: (ctx) => watchLive(ctx) },
     rollback: { summary: "make the previous color live again; --to <version> deploys a version and switches to it", run: (ctx) => runStep(ctx, "rollback") },
     finish: { summary: "scale the previous color to 0 once the rollback window has passed", run: (ctx) => runStep(ctx, "finish") },
 };
@@ -384,6 +391,13 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
     }
     if (hooks.analysis?.afterSwitch) {
         const verdict = await hooks.analysis.afterSwitch(ctx, outcome);
+        if (!verdict.passed && !verdict.rollBack) {
+            return {
+                code: EXIT_CHECK_FAILED,
+                output:
+                    [...sections, `analysis after the switch did not pass and did not fail (traffic stays switched): ${verdict.summary}`].join("\n\n") + "\n",
+            };
+        }
         if (!verdict.passed) {
             const rollbackCtx = loadContext({ ...opts, services: outcome.plan.switched, to: undefined });
             const rolledBack = await runStep(rollbackCtx, "rollback");
@@ -394,6 +408,35 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
         }
     }
     return done(sections, `Wrote ${relative(opts.configFile)} and updated stack ${opts.stack}.`);
+}
+
+/** The release's rollback step for these services, one service at a time (each --apply rewrites the file). */
+async function rollbackEach(ctx: ReleaseContext, services: string[]): Promise<CommandResult> {
+    const results: CommandResult[] = [];
+    for (const service of services) {
+        results.push(await runStep(loadContext({ ...ctx.opts, command: "rollback", services: [service], to: undefined }), "rollback"));
+    }
+    return { code: Math.max(0, ...results.map((r) => r.code)), output: results.map((r) => r.output).join("\n") };
+}
+
+function analysisRequest(ctx: ReleaseContext) {
+    return {
+        config: ctx.config,
+        flags: ctx.opts.flags,
+        now: ctx.now,
+        progress: ctx.opts.progress,
+        rollback: (services: string[]) => rollbackEach(ctx, services),
+    };
+}
+
+/** Promote's analysis: the idle color's own pods before the switch, the new live color after it. */
+function analysisAround(ctx: ReleaseContext): PromoteAnalysis {
+    const hooks = promoteAnalysis(analysisRequest(ctx));
+    return { beforeSwitch: () => hooks.beforeSwitch(selectedServices(ctx)), afterSwitch: () => hooks.afterSwitch(selectedServices(ctx)) };
+}
+
+function watchLive(ctx: ReleaseContext): Promise<CommandResult> {
+    return watchRelease({ ...analysisRequest(ctx), services: selectedServices(ctx) });
 }
 
 // ---- Rendering ----------------------------------------------------------------------------------
