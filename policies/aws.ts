@@ -86,13 +86,13 @@ export const rdsDeletionSafeguards = resourcePolicy({
 });
 
 interface MultiAzConfig {
-    /** False for stacks whose baseline is a single-AZ database (staging, runbook 001). */
+    /** False for stacks whose baseline is a single-AZ database (staging). */
     required: boolean;
 }
 
 export const rdsMultiAz = resourcePolicy<MultiAzConfig>({
     name: "rds-multi-az",
-    description: "Primary RDS instances run Multi-AZ where the stack's baseline requires it (runbook 001: the production database is multi-AZ).",
+    description: "Primary RDS instances run Multi-AZ where the stack's baseline requires it (the production database is multi-AZ).",
     types: [AWS.rdsInstance],
     configSchema: { properties: { required: { type: "boolean", default: true } } },
     check: ({ props, config, report }) => {
@@ -124,7 +124,7 @@ function replicaSources(graph: Graph, replica: PolicyResource, primaries: Policy
 
 export const rdsReadReplicas = stackPolicy<ReadReplicaConfig>({
     name: "rds-read-replicas",
-    description: "Every primary RDS instance has at least the configured number of read replicas (runbook 001: production database with read replicas).",
+    description: "Every primary RDS instance has at least the configured number of read replicas (production runs its database with read replicas).",
     configSchema: { properties: { minReadReplicas: { type: "integer", minimum: 0, default: PROD_MIN_READ_REPLICAS } } },
     check: ({ graph, config, report }) => {
         const instances = graph.ofType(AWS.rdsInstance);

@@ -412,7 +412,7 @@ interface ReplicaConfig {
 }
 
 const MIN_REPLICAS_SCHEMA = {
-    properties: { minReplicas: { type: "integer" as const, minimum: 1, default: 5, description: "Replicas a live color needs (runbook 001: 5 in prod)." } },
+    properties: { minReplicas: { type: "integer" as const, minimum: 1, default: 5, description: "Replicas a live color needs (5 in prod)." } },
 };
 
 export const hpaBounds = resourcePolicy<ReplicaConfig>({

@@ -402,7 +402,7 @@ interface WindowConfig {
     start: string;
     end: string;
     timeZone: string;
-    /** False where releases may go out unscheduled (staging deploys daily, runbook 001); a declared time is still checked. */
+    /** False where releases may go out unscheduled (staging deploys daily); a declared time is still checked. */
     requireSchedule: boolean;
 }
 

@@ -1,4 +1,4 @@
-// Blue/green services, the gated switch, maintenance mode and traffic (issue 4), on the real
+// Blue/green services, the gated switch, maintenance mode and traffic, on the real
 // program under mocks.
 import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
@@ -451,7 +451,7 @@ describe("blue/green services", function () {
         });
     });
 
-    describe("restore from a snapshot (runbook 003)", () => {
+    describe("restore from a snapshot", () => {
         const restoring = () => ({
             migrations: [],
             database: { ...configValue<any>(readStackConfig("prod"), "database"), restoreFromSnapshot: "prod-db-snapshot-1-2-3" },

@@ -74,7 +74,7 @@ describe("policy pack on the shipped program", function () {
     });
 
     it("staging passes with staging.json: no violation of any level", async () => {
-        // Runbook 001: staging is single-AZ without read replicas and deploys daily; staging.json
+        // Staging is single-AZ without read replicas and deploys daily; staging.json
         // keeps those rules advisory with staging's own baseline, so the shipped stack raises no alarm.
         assert.deepEqual(summary(await analyzeProgram(ALL, graphs.staging, configs.staging)), []);
     });

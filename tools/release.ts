@@ -10,7 +10,7 @@
 // Exit 0: done (or nothing to do); 1: refused by a rule or a policy; 2: unusable input; 3: the step
 // could not run.
 //
-// Longer than the other tools (about 460 lines) because it is the one place that orders a step:
+// Longer than the other tools (about 570 lines) because it is the one place that orders a step:
 // arguments, rules, edit, plan before and after, policy check, apply and the step's report read
 // top to bottom here; the rules, file edits, diff and Automation API live in release/ and offline/.
 import * as crypto from "crypto";
