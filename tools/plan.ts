@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ProgramRun } from "../offline/program";
 import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offline/stackConfig";
-import { parseStackConfig, StackConfigError } from "../config";
+import { parseStackConfig, PROJECT, StackConfigError } from "../config";
 import { changeWindowOf } from "../release/changeWindow";
 import { releaseStepNotes } from "../release/state";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
@@ -24,7 +24,6 @@ import { STACK_TYPE, urnName } from "../offline/wire";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
-const PROJECT = "release-platform";
 const ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
 

@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ProgramRun } from "../offline/program";
 import { readStackConfig, StackConfigSource } from "../offline/stackConfig";
-import { Color, COLORS, parseStackConfig, StackConfig, StackConfigError } from "../config";
+import { Color, COLORS, parseStackConfig, PROJECT, StackConfig, StackConfigError } from "../config";
 import { allChanges, diffResources, diffResourcesOfRun, PlanDiff, renderDiff } from "../offline/planDiff";
 import { AllowedChanges, anyChanges, checkDiff, switchChanges } from "../release/allowedChanges";
 import { ApplyAborted, applyStep, PulumiCliMissing, requirePulumiCli } from "../release/apply";
@@ -34,7 +34,6 @@ import { analysisForRun } from "../offline/stackExport";
 import { ANALYSIS_FLAGS, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
 
 const ROOT = path.resolve(__dirname, "..");
-const PROJECT = "release-platform";
 const USAGE =
     "usage: npm run release -- <status|deploy|promote|rollback|finish|watch> --stack <name> [--service <name> | --all] [--config <file>]\n" +
     "         [--version <v>] [--migration-image <ref>] [--to <version>] [--color <blue|green>] [--hotfix] [--write | --apply]";
