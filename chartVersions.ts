@@ -56,22 +56,42 @@ const KUBE_PROMETHEUS_STACK = "65.1.1";
 export const PLATFORM_CHART_VERSIONS: Readonly<Record<string, PlatformChartVersions>> = {
     // cluster-autoscaler-chart-9.46.6 (13dba175): appVersion 1.32.0, the last chart for 1.32.
     "1.32": {
-        charts: { "metrics-server": METRICS_SERVER, "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER, "cluster-autoscaler": "9.46.6", "kube-prometheus-stack": KUBE_PROMETHEUS_STACK },
+        charts: {
+            "metrics-server": METRICS_SERVER,
+            "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER,
+            "cluster-autoscaler": "9.46.6",
+            "kube-prometheus-stack": KUBE_PROMETHEUS_STACK,
+        },
         clusterAutoscalerImageTag: "v1.32.0",
     },
     // cluster-autoscaler-chart-9.51.0 (9befb31f): appVersion 1.33.0, the last chart for 1.33.
     "1.33": {
-        charts: { "metrics-server": METRICS_SERVER, "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER, "cluster-autoscaler": "9.51.0", "kube-prometheus-stack": KUBE_PROMETHEUS_STACK },
+        charts: {
+            "metrics-server": METRICS_SERVER,
+            "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER,
+            "cluster-autoscaler": "9.51.0",
+            "kube-prometheus-stack": KUBE_PROMETHEUS_STACK,
+        },
         clusterAutoscalerImageTag: "v1.33.0",
     },
     // cluster-autoscaler-chart-9.53.0 (a2db9eb7): appVersion 1.34.2, the last chart for 1.34.
     "1.34": {
-        charts: { "metrics-server": METRICS_SERVER, "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER, "cluster-autoscaler": "9.53.0", "kube-prometheus-stack": KUBE_PROMETHEUS_STACK },
+        charts: {
+            "metrics-server": METRICS_SERVER,
+            "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER,
+            "cluster-autoscaler": "9.53.0",
+            "kube-prometheus-stack": KUBE_PROMETHEUS_STACK,
+        },
         clusterAutoscalerImageTag: "v1.34.2",
     },
     // cluster-autoscaler-chart-9.59.0 (5a0b98e4, July 2026): appVersion 1.35.0, the newest chart for 1.35.
     "1.35": {
-        charts: { "metrics-server": METRICS_SERVER, "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER, "cluster-autoscaler": "9.59.0", "kube-prometheus-stack": KUBE_PROMETHEUS_STACK },
+        charts: {
+            "metrics-server": METRICS_SERVER,
+            "aws-load-balancer-controller": LOAD_BALANCER_CONTROLLER,
+            "cluster-autoscaler": "9.59.0",
+            "kube-prometheus-stack": KUBE_PROMETHEUS_STACK,
+        },
         clusterAutoscalerImageTag: "v1.35.0",
     },
 };
@@ -83,7 +103,9 @@ export const CHART_TABLE_VERSIONS: readonly string[] = Object.keys(PLATFORM_CHAR
 export function platformChartVersions(kubernetesVersion: string): PlatformChartVersions {
     const entry = Object.hasOwn(PLATFORM_CHART_VERSIONS, kubernetesVersion) ? PLATFORM_CHART_VERSIONS[kubernetesVersion] : undefined;
     if (!entry) {
-        throw new Error(`no platform chart versions for Kubernetes ${kubernetesVersion}; the table covers ${CHART_TABLE_VERSIONS.join(", ")} (chartVersions.ts)`);
+        throw new Error(
+            `no platform chart versions for Kubernetes ${kubernetesVersion}; the table covers ${CHART_TABLE_VERSIONS.join(", ")} (chartVersions.ts)`,
+        );
     }
     return entry;
 }

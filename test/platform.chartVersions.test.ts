@@ -107,7 +107,11 @@ describe("platform: chart versions from the chart table", function () {
     it("each minor's autoscaler chart ships that minor's autoscaler and grants it volumeattachments", () => {
         for (const [minor, entry] of Object.entries(PLATFORM_CHART_VERSIONS)) {
             const chart = entry.charts["cluster-autoscaler"];
-            assert.match(entry.clusterAutoscalerImageTag, new RegExp(`^v${minor.replace(".", "\\.")}\\.\\d+$`), `${minor}: the autoscaler of the cluster's minor`);
+            assert.match(
+                entry.clusterAutoscalerImageTag,
+                new RegExp(`^v${minor.replace(".", "\\.")}\\.\\d+$`),
+                `${minor}: the autoscaler of the cluster's minor`,
+            );
             assert.equal(
                 upstreamValues("cluster-autoscaler", chart).image.tag,
                 entry.clusterAutoscalerImageTag,
@@ -145,9 +149,16 @@ describe("platform: chart versions from the chart table", function () {
 
     it("the values comparison reports a key the chart does not have, and a map where the chart has a scalar", () => {
         const upstream = upstreamValues("cluster-autoscaler", PLATFORM_CHART_VERSIONS["1.35"].charts["cluster-autoscaler"]);
-        const set = { image: { tag: "v1.35.0", tga: "x" }, rbac: { serviceAccount: { annotations: { any: "thing" } } }, cloudProvider: { aws: true }, extraArgs: { v: 2 } };
+        const set = {
+            image: { tag: "v1.35.0", tga: "x" },
+            rbac: { serviceAccount: { annotations: { any: "thing" } } },
+            cloudProvider: { aws: true },
+            extraArgs: { v: 2 },
+        };
         assert.deepEqual(unknownValuePaths(set, upstream, ["extraArgs"]), ["image.tga", 'cloudProvider (a map where the chart has "aws")']);
-        assert.deepEqual(unknownValuePaths({ extraArgs: { "skip-nodes-with-local-storage": false } }, upstream, []), ["extraArgs.skip-nodes-with-local-storage"]);
+        assert.deepEqual(unknownValuePaths({ extraArgs: { "skip-nodes-with-local-storage": false } }, upstream, []), [
+            "extraArgs.skip-nodes-with-local-storage",
+        ]);
     });
 
     it("refuses a Kubernetes minor the table has no charts for, naming the key and the minors it covers", () => {

@@ -101,7 +101,15 @@ class ChartInstaller {
     ): k8s.helm.v3.Release {
         return new k8s.helm.v3.Release(
             resourceName,
-            { name: spec.chart, chart: spec.chart, version: this.versions.charts[spec.chart], repositoryOpts: { repo: spec.repo }, namespace: spec.namespace, values, ...extra },
+            {
+                name: spec.chart,
+                chart: spec.chart,
+                version: this.versions.charts[spec.chart],
+                repositoryOpts: { repo: spec.repo },
+                namespace: spec.namespace,
+                values,
+                ...extra,
+            },
             { parent: this.parent, provider: this.args.provider, dependsOn },
         );
     }
