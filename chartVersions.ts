@@ -42,6 +42,9 @@ const LOAD_BALANCER_CONTROLLER = "1.11.0";
  * kube-prometheus-stack chart 65.1.1 declares `kubeVersion: ">=1.19.0-0"` and "Prerequisites:
  * Kubernetes 1.19+" (prometheus-community/helm-charts charts/kube-prometheus-stack Chart.yaml and
  * README.md, tag kube-prometheus-stack-65.1.1 = aa3d8bc8). One version for every minor below.
+ * That is the chart's only stated bound: its Prometheus Operator (v0.77.1) and kube-state-metrics
+ * (2.13, chart 5.25) support what their client-go supports, a release older than 1.32, so objects
+ * newer minors add get no kube-state-metrics series.
  */
 const KUBE_PROMETHEUS_STACK = "65.1.1";
 
