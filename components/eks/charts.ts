@@ -5,10 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { PlatformChart, platformChartVersions, PlatformChartVersions } from "../../chartVersions";
 import { Tags } from "../tags";
 import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./iamPolicies";
 import { irsaAnnotations, irsaRole } from "./irsa";
+import { PlatformChart, platformChartVersions, PlatformChartVersions } from "../../chartVersions";
 
 export interface ChartSpec {
     chart: PlatformChart;
