@@ -1,5 +1,6 @@
 // What a valid value looks like, one check per kind of value. Each is a `Check`: it returns the
 // value when valid, otherwise reports the key, the bad value and what is allowed.
+import { CHART_TABLE_VERSIONS } from "../chartVersions";
 import { ImageReference, isCalendarDate, NameRule, OCI_REFERENCE_ALLOWED, parseImageReference } from "../naming";
 import { EKS_SUPPORTED_VERSIONS, RDS_POSTGRES_VERSIONS } from "../thresholds";
 import { Check, Checker, StringRule } from "./reader";
@@ -49,14 +50,27 @@ export function isCidr(s: string): boolean {
     return octets.every((o) => o <= 255) && Number(m[5]) <= 32;
 }
 
-/** A pinned Kubernetes minor version (`"1.34"`) that EKS supports. */
+/** A pinned Kubernetes minor version (`"1.34"`) that EKS supports and the platform chart table has chart versions for. */
 export function kubernetesVersion(c: Checker, key: string, value: unknown): string | undefined {
-    const allowed = `one of ${EKS_SUPPORTED_VERSIONS.map((v) => JSON.stringify(v)).join(", ")} (the minor versions in EKS standard support), as a string`;
-    const version = c.string(key, value, { pattern: /^1\.\d+$/, allowed });
-    if (version !== undefined && !EKS_SUPPORTED_VERSIONS.includes(version)) {
-        return c.fail(key, `${JSON.stringify(version)} is not supported; allowed: ${allowed}`);
-    }
-    return version;
+    return kubernetesVersionIn(EKS_SUPPORTED_VERSIONS, CHART_TABLE_VERSIONS)(c, key, value);
+}
+
+/** The Kubernetes version check given the minors EKS supports and the minors the chart table covers. */
+export function kubernetesVersionIn(supported: readonly string[], charted: readonly string[]): Check<string> {
+    const accepted = supported.filter((v) => charted.includes(v));
+    const allowed = `one of ${accepted.map((v) => JSON.stringify(v)).join(", ")} (the minor versions in EKS standard support), as a string`;
+    return (c, key, value) => {
+        const version = c.string(key, value, { pattern: /^1\.\d+$/, allowed });
+        if (version === undefined) return undefined;
+        if (!supported.includes(version)) return c.fail(key, `${JSON.stringify(version)} is not supported; allowed: ${allowed}`);
+        if (!charted.includes(version)) {
+            return c.fail(
+                key,
+                `${JSON.stringify(version)} has no platform chart versions (chartVersions.ts covers ${charted.join(", ")}): add the charts built for it; allowed: ${allowed}`,
+            );
+        }
+        return version;
+    };
 }
 
 /** A PostgreSQL major (`"16"`) or major.minor (`"16.4"`) that RDS offers. */

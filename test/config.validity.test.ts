@@ -119,6 +119,11 @@ const MISTAKES: Record<string, Mistake> = {
         key: "vpcCidr",
         message: /10\.20\.5\.0\/16 has host bits set; allowed: .* 10\.20\.0\.0\/16/,
     },
+    "a Kubernetes minor newer than the chart table covers": {
+        source: () => withSection("cluster", { kubernetesVersion: "1.36" }),
+        key: "cluster.kubernetesVersion",
+        message: /"1\.36" is not supported; allowed: one of "1\.32", "1\.33", "1\.34", "1\.35"/,
+    },
     "a PostgreSQL version RDS does not offer": {
         source: () => withSection("database", { engineVersion: "16.99" }),
         key: "database.engineVersion",

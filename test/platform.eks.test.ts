@@ -153,7 +153,11 @@ describe("platform: EKS cluster", () => {
             assert.equal(inputs(chartRelease(run, "cluster-autoscaler")).repositoryOpts.repo, "https://kubernetes.github.io/autoscaler");
             assert.equal(values.autoDiscovery.clusterName, `release-platform-${name}`);
             assert.equal(values.awsRegion, configValue(run.source, "aws:region"));
-            assert.equal(values.image.tag, `v${cluster.kubernetesVersion}.0`, "the autoscaler's minor version matches the cluster's");
+            assert.match(
+                values.image.tag,
+                new RegExp(`^v${cluster.kubernetesVersion.replace(".", "\\.")}\\.\\d+$`),
+                "the autoscaler's minor version matches the cluster's",
+            );
             assert.equal(values.rbac.serviceAccount.name, "cluster-autoscaler");
             assert.equal(values.extraArgs["skip-nodes-with-local-storage"], false, "pods with emptyDir volumes don't pin nodes");
             assert.deepEqual(only(run, T.nodeGroup).ignoreChanges, ["scalingConfig.desiredSize"]);

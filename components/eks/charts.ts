@@ -8,21 +8,24 @@ import * as random from "@pulumi/random";
 import { Tags } from "../tags";
 import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./iamPolicies";
 import { irsaAnnotations, irsaRole } from "./irsa";
+import { PlatformChart, platformChartVersions, PlatformChartVersions } from "../../chartVersions";
 
 export interface ChartSpec {
-    chart: string;
-    version: string;
+    chart: PlatformChart;
     repo: string;
     namespace: string;
 }
 
-/** Pinned Helm charts; each is installed as a release named after its chart. */
+/**
+ * The platform Helm charts; each is installed as a release named after its chart, at the version
+ * the chart table (chartVersions.ts) pins for the cluster's Kubernetes minor.
+ */
 export const CHARTS = {
-    metricsServer: { chart: "metrics-server", version: "3.12.2", repo: "https://kubernetes-sigs.github.io/metrics-server/", namespace: "kube-system" },
-    loadBalancerController: { chart: "aws-load-balancer-controller", version: "1.11.0", repo: "https://aws.github.io/eks-charts", namespace: "kube-system" },
-    clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.43.2", repo: "https://kubernetes.github.io/autoscaler", namespace: "kube-system" },
+    metricsServer: { chart: "metrics-server", repo: "https://kubernetes-sigs.github.io/metrics-server/", namespace: "kube-system" },
+    loadBalancerController: { chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts", namespace: "kube-system" },
+    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", namespace: "kube-system" },
     // Brings the Prometheus Operator CRDs (PrometheusRule, ServiceMonitor), Prometheus, Alertmanager and Grafana.
-    monitoring: { chart: "kube-prometheus-stack", version: "65.1.1", repo: "https://prometheus-community.github.io/helm-charts", namespace: "monitoring" },
+    monitoring: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", namespace: "monitoring" },
 } satisfies Record<string, ChartSpec>;
 
 /**
@@ -42,7 +45,7 @@ export interface PlatformChartsArgs {
     clusterName: pulumi.Input<string>;
     /** The cluster's name as known before it exists: the autoscaler's IAM policy is scoped to its tag. */
     knownClusterName: string;
-    /** `MAJOR.MINOR` of the control plane; the autoscaler's minor version must match it. */
+    /** `MAJOR.MINOR` of the control plane: picks every chart's version, and the autoscaler's, from the chart table. */
     kubernetesVersion: string;
     /** The AWS region the cluster runs in. */
     region: string;
@@ -78,13 +81,17 @@ export function installPlatformCharts(name: string, args: PlatformChartsArgs, pa
 }
 
 class ChartInstaller {
+    private readonly versions: PlatformChartVersions;
+
     constructor(
         private readonly name: string,
         private readonly args: PlatformChartsArgs,
         private readonly parent: pulumi.Resource,
-    ) {}
+    ) {
+        this.versions = platformChartVersions(args.kubernetesVersion);
+    }
 
-    /** A pinned chart, installed once `dependsOn` is ready; Helm waits until its workloads are Ready. */
+    /** A chart at the table's version for the cluster, installed once `dependsOn` is ready; Helm waits until its workloads are Ready. */
     private helmRelease(
         resourceName: string,
         spec: ChartSpec,
@@ -94,7 +101,15 @@ class ChartInstaller {
     ): k8s.helm.v3.Release {
         return new k8s.helm.v3.Release(
             resourceName,
-            { name: spec.chart, chart: spec.chart, version: spec.version, repositoryOpts: { repo: spec.repo }, namespace: spec.namespace, values, ...extra },
+            {
+                name: spec.chart,
+                chart: spec.chart,
+                version: this.versions.charts[spec.chart],
+                repositoryOpts: { repo: spec.repo },
+                namespace: spec.namespace,
+                values,
+                ...extra,
+            },
             { parent: this.parent, provider: this.args.provider, dependsOn },
         );
     }
@@ -144,8 +159,8 @@ class ChartInstaller {
             cloudProvider: "aws",
             awsRegion: this.args.region,
             autoDiscovery: { clusterName: this.args.knownClusterName },
-            // The autoscaler's minor version must match the cluster's (upstream compatibility rule).
-            image: { tag: `v${this.args.kubernetesVersion}.0` },
+            // The autoscaler supports only the control-plane minor it was built for.
+            image: { tag: this.versions.clusterAutoscalerImageTag },
             rbac: {
                 serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, annotations: irsaAnnotations(role) },
             },
