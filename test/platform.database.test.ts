@@ -185,7 +185,7 @@ describe("platform: database members", () => {
         const source = readStackConfig("prod");
         const database = { ...configValue(source, "database"), ...(restoreFromSnapshot ? { restoreFromSnapshot } : {}) };
         const raw = { ...source.config, [`${PROJECT}:database`]: JSON.stringify(database), [`${PROJECT}:migrations`]: "[]" };
-        const config = parseStackConfig(raw, "prod");
+        const config = parseStackConfig(raw, "prod", source.file, source.secretKeys);
         return new Database(name, {
             environment: config.environment,
             database: config.database,

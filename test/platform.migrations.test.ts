@@ -37,7 +37,7 @@ describe("platform: app namespace and migrations", () => {
 
     it("awaits a migration Job as long as its deadline allows, not the provider's default 10 minutes", async () => {
         const source = readStackConfig("prod");
-        const [migration] = parseStackConfig(source.config, "prod").migrations;
+        const [migration] = parseStackConfig(source.config, "prod", source.file, source.secretKeys).migrations;
         const { registered } = await construct(() => {
             const snapshot = new aws.rds.Snapshot("snap", { dbInstanceIdentifier: "prod-db", dbSnapshotIdentifier: "prod-db-snapshot-1-2-3" });
             const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });

@@ -1,7 +1,7 @@
 // Secrets and tags,
 // checked on the resources the real program registers for the shipped stacks.
 import * as assert from "node:assert/strict";
-import { byType, inputs, isSecretValue, plain } from "./harness";
+import { byName, byType, inputs, isSecretValue, plain } from "./harness";
 import { fakePassword } from "../offline/fakeOutputs";
 import { acceptsTags, isSecretAt, only, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
 
@@ -18,7 +18,7 @@ describe("platform: secrets", () => {
                 assert.equal(plain(instance.inputs.password), password());
             }
             assert.ok(isSecretValue(only(run, T.secretVersion).inputs.secretString));
-            const appSecret = only(run, T.k8sSecret);
+            const appSecret = byName(run, T.k8sSecret, "app-secrets");
             assert.ok(plain(appSecret.inputs).stringData.DATABASE_URL.includes(`:${password()}@`));
             assert.ok(isSecretAt(appSecret.inputs, ["stringData", "DATABASE_URL"]));
             assert.ok(isSecretAt(appSecret.inputs, ["stringData", "JWT_SECRET"]));
