@@ -58,6 +58,8 @@ interface Mistake {
     source: () => StackConfigSource;
     key: string;
     message: RegExp;
+    /** A secret value the messages must not echo. */
+    hidden?: string;
 }
 
 const MISTAKES: Record<string, Mistake> = {
@@ -162,6 +164,7 @@ const MISTAKES: Record<string, Mistake> = {
         source: () => withPlaintext("alertChatWebhookUrl", "https://hooks.slack.com/services/T000/B000/plaintext-token"),
         key: "alertChatWebhookUrl",
         message: /must be a secret: set it with `pulumi config set --secret alertChatWebhookUrl …` \(value not shown\)/,
+        hidden: "plaintext-token",
     },
     "a misspelt project namespace": {
         source: () => withOverrides(prod, { "release-platfrom:maintenance": "true" }),
@@ -196,6 +199,7 @@ describe("config values and derived names are valid where they land", function (
                 const run = await execute(() => plan(parsePlanArgs(["--stack", "prod", "--config", stackFile(m.source(), "mistake")])));
                 assert.equal(run.code, 2, `exit ${run.code}: ${run.error ?? run.output}`);
                 assert.ok(run.error?.includes(`${m.key}: `), run.error);
+                if (m.hidden) assert.ok(!`${run.error}${run.output}`.includes(m.hidden), "the secret value is echoed");
             });
         });
     }

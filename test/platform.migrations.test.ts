@@ -7,7 +7,7 @@ import { byType, configValue, dependsOn, inputs, readStackConfig } from "./harne
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
 import { parseStackConfig } from "../config";
 import { ANNOTATIONS, ROLE_LABEL, ROLES } from "../conventions";
-import { chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, T, recordedPlatform } from "./support/platform";
+import { appSecret, chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, T, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -51,10 +51,10 @@ describe("platform: app namespace and migrations", () => {
     });
 
     it("writes REDIS_URL to app-secrets only when a Redis URL is configured", () => {
-        const withRedis = only(runs.restoring, T.k8sSecret);
+        const withRedis = appSecret(runs.restoring);
         assert.equal(inputs(withRedis).stringData.REDIS_URL, REDIS_URL);
         assert.ok(isSecretAt(withRedis.inputs, ["stringData", "REDIS_URL"]));
-        assert.deepEqual(Object.keys(inputs(only(runs.prodLive, T.k8sSecret)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
+        assert.deepEqual(Object.keys(inputs(appSecret(runs.prodLive)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
     });
 
     it("runs each release's migration as a restricted, one-shot Job after its snapshot", () => {

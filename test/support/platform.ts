@@ -116,6 +116,11 @@ export function only(run: ProgramRun, type: string): RecordedResource {
     return found[0];
 }
 
+/** The app namespace's Secret (the monitoring namespace has the alert receivers' Secret too). */
+export function appSecret(run: ProgramRun): RecordedResource {
+    return byName(run, T.k8sSecret, "app-secrets");
+}
+
 /** The Helm release of a chart. */
 export function chartRelease(run: ProgramRun, chart: string): RecordedResource {
     const found = byType(run, T.helm).filter((r) => inputs(r).chart === chart);
