@@ -113,7 +113,7 @@ function slackConfig(secretName: string) {
     return {
         apiURL: { name: secretName, key: ALERT_RECEIVERS_SECRET_KEYS.chatWebhookUrl },
         sendResolved: true,
-        title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }}{{ if .CommonLabels.service }}, {{ .CommonLabels.service }}{{ end }})',
+        title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }}{{ if .CommonLabels.service }}, {{ .CommonLabels.service }}{{ end }})",
         text: "{{ range .Alerts }}{{ .Annotations.summary }}{{ if .Annotations.threshold }} (threshold: {{ .Annotations.threshold }}){{ end }}\n{{ end }}",
     };
 }

@@ -47,7 +47,8 @@ function withPlaintext(key: string, value: string): StackConfigSource {
 
 /** The stack file a user would write for this config; secrets as `secure:` values (not decrypted offline). */
 function stackFile(source: StackConfigSource, name: string): string {
-    const value = (k: string, v: string) => (source.secretKeys.includes(k) ? { secure: "v1:bm90LWRlY3J5cHRlZC1vZmZsaW5l" } : /^[[{]/.test(v) ? JSON.parse(v) : v);
+    const value = (k: string, v: string) =>
+        source.secretKeys.includes(k) ? { secure: "v1:bm90LWRlY3J5cHRlZC1vZmZsaW5l" } : /^[[{]/.test(v) ? JSON.parse(v) : v;
     const config = Object.fromEntries(Object.entries(source.config).map(([k, v]) => [k, value(k, v)]));
     const file = path.join(tmp, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, yaml.dump({ config }));

@@ -109,7 +109,10 @@ describe("platform: alert routing", () => {
                 assert.equal(inputs(config).metadata.namespace, inputs(release).namespace);
                 // Helm ignores unknown keys: the key must be the pinned chart's own.
                 const upstream = yaml.load(fs.readFileSync(UPSTREAM_VALUES, "utf8")) as any;
-                assert.ok("alertmanagerConfiguration" in upstream.alertmanager.alertmanagerSpec, "alertmanager.alertmanagerSpec.alertmanagerConfiguration is a chart value");
+                assert.ok(
+                    "alertmanagerConfiguration" in upstream.alertmanager.alertmanagerSpec,
+                    "alertmanager.alertmanagerSpec.alertmanagerConfiguration is a chart value",
+                );
                 assert.ok(dependsOn(run, config, release), "the AlertmanagerConfig waits for the chart that installs its CRD");
             });
 
@@ -154,10 +157,7 @@ describe("platform: alert routing", () => {
             it("notifies a still-firing alert again after its escalation-matrix response time", () => {
                 const { route } = spec(runs[stack]);
                 const repeat = (severity: string) => deliveringRoutes(route, { alertname: "X", severity })[0].repeatInterval;
-                assert.deepEqual(
-                    ["critical", "high", "medium", "low"].map(repeat),
-                    ["15m", "1h", "4h", "24h"],
-                );
+                assert.deepEqual(["critical", "high", "medium", "low"].map(repeat), ["15m", "1h", "4h", "24h"]);
             });
 
             it("reads the receivers' credentials from the program's Secret next to it, by keys the Secret has", () => {
