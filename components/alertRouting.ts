@@ -87,7 +87,7 @@ export function alertRoutingSpec(opts: AlertRoutingOptions) {
     ];
     const bySeverity = SEVERITIES.map((severity) => ({
         receiver: opts.paging && PAGED_SEVERITIES.includes(severity) ? ALERT_RECEIVERS.oncall : ALERT_RECEIVERS.chat,
-        matchers: [{ name: "severity", value: severity, matchType: "=" }],
+        matchers: [matcher("severity", severity)],
         repeatInterval: RESPONSE_TIMES[severity],
     }));
     return {
@@ -101,13 +101,27 @@ export function alertRoutingSpec(opts: AlertRoutingOptions) {
             routes: [
                 // Watchdog always fires (for an external dead man's switch) and InfoInhibitor only
                 // silences info alerts; posting them would keep the channel from ever being quiet.
-                { receiver: ALERT_RECEIVERS.discard, matchers: [{ name: "alertname", value: "Watchdog|InfoInhibitor", matchType: "=~" }] },
+                { receiver: ALERT_RECEIVERS.discard, matchers: [matcher("alertname", "Watchdog|InfoInhibitor", "=~")] },
                 ...bySeverity,
             ],
         },
         receivers,
+        inhibitRules: CHART_INHIBITIONS,
     };
 }
+
+const matcher = (name: string, value: string, matchType: "=" | "=~" = "=") => ({ name, value, matchType });
+
+/**
+ * The inhibitions of the chart's default configuration, which this one replaces: its rules fire
+ * the same alert at several severities, and the more severe one silences the others (of the same
+ * alert and namespace); InfoInhibitor silences info alerts.
+ */
+const CHART_INHIBITIONS = [
+    { sourceMatch: [matcher("severity", "critical")], targetMatch: [matcher("severity", "warning|info", "=~")], equal: ["namespace", "alertname"] },
+    { sourceMatch: [matcher("severity", "warning")], targetMatch: [matcher("severity", "info")], equal: ["namespace", "alertname"] },
+    { sourceMatch: [matcher("alertname", "InfoInhibitor")], targetMatch: [matcher("severity", "info")], equal: ["namespace"] },
+];
 
 function slackConfig(secretName: string) {
     return {
