@@ -46,7 +46,14 @@ function alertmanagerYaml(run: ProgramRun): { file: string; prefix: string } {
     const receiver = (r: any) => ({
         name: prefix + r.name,
         ...(r.slackConfigs
-            ? { slack_configs: r.slackConfigs.map((c: any) => ({ api_url: credential(c.apiURL), send_resolved: c.sendResolved, title: c.title, text: c.text })) }
+            ? {
+                  slack_configs: r.slackConfigs.map((c: any) => ({
+                      api_url: credential(c.apiURL),
+                      send_resolved: c.sendResolved,
+                      title: c.title,
+                      text: c.text,
+                  })),
+              }
             : {}),
         ...(r.pagerdutyConfigs
             ? {
@@ -99,7 +106,11 @@ describe("alert routing under amtool (both stacks)", function () {
             assert.ok(alerts.length >= 30);
             for (const alert of alerts) {
                 const expected = stack === "prod" && alert.labels.severity === "critical" ? "oncall" : "chat";
-                assert.deepEqual(receiversFor(file, { alertname: alert.alert, ...alert.labels }), [prefix + expected], `${alert.alert} (${alert.labels.severity})`);
+                assert.deepEqual(
+                    receiversFor(file, { alertname: alert.alert, ...alert.labels }),
+                    [prefix + expected],
+                    `${alert.alert} (${alert.labels.severity})`,
+                );
             }
             assert.deepEqual(receiversFor(file, { alertname: "Watchdog", severity: "none" }), [`${prefix}discard`]);
             assert.deepEqual(receiversFor(file, { alertname: "SomethingElse" }), [`${prefix}chat`]);
