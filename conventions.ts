@@ -52,6 +52,8 @@ export const ROLES = {
     alerts: "alerts",
     /** A service's PodMonitor. */
     metrics: "metrics",
+    /** Alertmanager's routing (its AlertmanagerConfig) and its receivers' Secret. */
+    alertRouting: "alert-routing",
 } as const;
 
 /** `{app.kubernetes.io/part-of, app.kubernetes.io/managed-by}`, on every Kubernetes object. */
@@ -116,6 +118,18 @@ export function migrationJobName(release: string): string {
 export function podMonitorName(service: string): string {
     return `${service}-metrics`;
 }
+
+/**
+ * Alertmanager's whole configuration (routes, receivers), as an AlertmanagerConfig in the
+ * monitoring namespace that kube-prometheus-stack's Alertmanager names as its global configuration.
+ */
+export const ALERT_ROUTING_NAME = "alert-routing";
+/** The Secret with the receivers' credentials, next to the AlertmanagerConfig that reads it. */
+export const ALERT_RECEIVERS_SECRET_NAME = "alert-receivers";
+/** The keys of that Secret. */
+export const ALERT_RECEIVERS_SECRET_KEYS = { chatWebhookUrl: "chat-webhook-url", pagingRoutingKey: "paging-routing-key" } as const;
+/** Alertmanager receivers: the team's chat channel, on-call's pager (with the chat), and nobody. */
+export const ALERT_RECEIVERS = { chat: "chat", oncall: "oncall", discard: "discard" } as const;
 
 /** A service's PrometheusRule: `<service>-alerts`. */
 export function alertRulesName(service: string): string {

@@ -1,6 +1,6 @@
 // Reads the stack config and wires the components; all logic lives in config/ and components/.
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, redisUrlSecret } from "./config";
+import { alertingSecrets, loadStackConfig, redisUrlSecret } from "./config";
 import { standardTags } from "./components/tags";
 import { Network } from "./components/network";
 import { EksCluster } from "./components/eks";
@@ -10,6 +10,7 @@ import { MigrationJob } from "./components/migrationJob";
 import { MaintenancePage } from "./components/maintenancePage";
 import { BlueGreenService } from "./components/blueGreenService";
 import { ReleaseTraffic } from "./components/releaseTraffic";
+import { AlertRouting } from "./components/alertRouting";
 
 const config = loadStackConfig();
 const tags = standardTags(config);
@@ -84,6 +85,12 @@ const services = config.services.map(
             provider: cluster.provider,
         }),
 );
+
+new AlertRouting("alert-routing", {
+    ...alertingSecrets(config),
+    monitoringStack: cluster.monitoringStack,
+    provider: cluster.provider,
+});
 
 const traffic = new ReleaseTraffic("traffic", {
     environment: config.environment,

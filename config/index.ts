@@ -1,12 +1,14 @@
 // The stack configuration: the one place that reads and validates it. Types in `types.ts`, value
 // checks in `checks.ts`, the field reader in `reader.ts`, parsing in `parse.ts` and `sections.ts`.
 import * as pulumi from "@pulumi/pulumi";
+import { ALERTING_KEYS } from "./alerting";
 import { parseStackConfig, REGION_KEY } from "./parse";
 import { PROJECT, StackConfig } from "./types";
 
 export * from "./types";
 export { DEFAULT_ROLLBACK_WINDOW, isCidr, ROLLBACK_WINDOW_PATTERN } from "./checks";
 export { keysRead, parseStackConfig, TOP_LEVEL_KEYS } from "./parse";
+export { ALERTING_KEYS } from "./alerting";
 
 /** The stack config of the running Pulumi program. */
 export function loadStackConfig(): StackConfig {
@@ -30,4 +32,13 @@ function withRegionFromEnvironment(raw: Record<string, string>): Record<string, 
 /** The Redis URL as a Pulumi secret, when configured (store it with `pulumi config set --secret`). */
 export function redisUrlSecret(config: StackConfig): pulumi.Output<string> | undefined {
     return config.hasRedisUrl ? new pulumi.Config(PROJECT).requireSecret("redisUrl") : undefined;
+}
+
+/** The alert receivers' credentials as Pulumi secrets: the chat webhook URL, and the paging routing key when paging is on. */
+export function alertingSecrets(config: StackConfig): { chatWebhookUrl: pulumi.Output<string>; pagingRoutingKey?: pulumi.Output<string> } {
+    const project = new pulumi.Config(PROJECT);
+    return {
+        chatWebhookUrl: project.requireSecret(ALERTING_KEYS.chatWebhookUrl),
+        ...(config.alerting.paging ? { pagingRoutingKey: project.requireSecret(ALERTING_KEYS.pagingRoutingKey) } : {}),
+    };
 }

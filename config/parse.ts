@@ -5,6 +5,7 @@
 import { MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES } from "../thresholds";
 import { K8S_DNS_LABEL } from "../naming";
 import { AWS_REGION, AZ_NAME, DEFAULT_ROLLBACK_WINDOW, named, networkCidr, pinnedImage, rollbackWindow } from "./checks";
+import { parseAlerting } from "./alerting";
 import { checkDerivedNames } from "./derived";
 import { Checker, closest, complete, Fields, Read } from "./reader";
 import { parseCluster, parseDatabase, parseIngress, parseMigrations, parseRelease, parseServices } from "./sections";
@@ -58,6 +59,7 @@ function readStackConfig(c: Checker, raw: Record<string, string>, stack: string,
         smokeTestImage: f.get("smokeTestImage", pinnedImage, "curlimages/curl:8.11.1"),
         maintenanceImage: f.get("maintenanceImage", pinnedImage, "nginxinc/nginx-unprivileged:1.27.3-alpine"),
         hasRedisUrl: redisUrlConfigured(c, f, secretKeys),
+        alerting: parseAlerting(c, f, environment, secretKeys),
     };
     f.done();
     checkDerivedNames(c, fields);

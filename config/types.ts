@@ -89,6 +89,12 @@ export interface ReleaseConfig {
     analysis: AnalysisConfig;
 }
 
+/** Where alerts go; the receivers' credentials are only available as secrets (`alertingSecrets`). */
+export interface AlertingConfig {
+    /** Whether critical alerts page on-call (`alertPagingRoutingKey` is set); every alert goes to chat. */
+    paging: boolean;
+}
+
 export interface StackConfig {
     project: string;
     stack: string;
@@ -112,6 +118,8 @@ export interface StackConfig {
     maintenanceImage: string;
     /** Whether `redisUrl` is configured; the value itself is only available as a secret. */
     hasRedisUrl: boolean;
+    /** The alert receivers (chat, and paging for critical alerts). */
+    alerting: AlertingConfig;
 }
 
 /** One problem with one key. */

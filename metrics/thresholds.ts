@@ -6,6 +6,19 @@
 export const SEVERITIES = ["critical", "high", "medium", "low", "warning"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Escalation matrix: P0 critical pages the on-call engineer; every other severity goes to the team's chat channel. */
+export const PAGED_SEVERITIES: readonly Severity[] = ["critical"];
+
+/**
+ * Escalation matrix response times (P0 critical 15 minutes, P1 high 1 hour, P2 medium 4 hours, P3
+ * low 24 hours; a missed target is no user impact, like low): an alert still firing is notified
+ * again once its response time has passed.
+ */
+export const RESPONSE_TIMES: Readonly<Record<Severity, string>> = { critical: "15m", high: "1h", medium: "4h", low: "24h", warning: "24h" };
+
+/** Alertmanager grouping: one notification per alert and service, sent 30s after the first alert, updates every 5m at most. */
+export const NOTIFICATION_GROUPING = { groupBy: ["alertname", "namespace", "service"], groupWait: "30s", groupInterval: "5m" } as const;
+
 export const THRESHOLDS = {
     /** Alert thresholds, critical: API downtime > 1 minute. */
     apiDowntime: { for: "1m" },

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { PROJECT } from "../config";
+import { ALERTING_KEYS, PROJECT } from "../config";
 import { yamlErrorMessage } from "./yamlErrors";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -16,6 +16,9 @@ export const ROOT = path.resolve(__dirname, "..");
  */
 const SHAPED_PLACEHOLDERS: Record<string, string> = {
     [`${PROJECT}:redisUrl`]: "rediss://secret-not-decrypted-offline.invalid:6379",
+    [`${PROJECT}:${ALERTING_KEYS.chatWebhookUrl}`]: "https://secret-not-decrypted-offline.invalid/chat-webhook",
+    // 32 letters and digits, as a PagerDuty routing key.
+    [`${PROJECT}:${ALERTING_KEYS.pagingRoutingKey}`]: "secretnotdecryptedoffline0000000",
 };
 const PLACEHOLDER = "[secret: not decrypted offline]";
 

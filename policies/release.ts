@@ -146,6 +146,66 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
     },
 });
 
+// ---- Alert delivery -----------------------------------------------------------------------------
+
+/** The upstream chart whose Alertmanager the stack runs. */
+const KUBE_PROMETHEUS_STACK = "kube-prometheus-stack";
+
+/** A receiver's integrations that hold at least one entry: `slackConfigs` (AlertmanagerConfig) or `slack_configs` (alertmanager.yaml). */
+function integrationsOf(receiver: Props | undefined): string[] {
+    return Object.entries(receiver ?? {})
+        .filter(([key, value]) => /(Configs|_configs)$/.test(key) && Array.isArray(value) && value.length > 0)
+        .map(([key]) => key);
+}
+
+/** Why a root route reaches nobody, or `undefined` when it leads to a receiver with an integration. */
+function rootRouteProblem(route: Props | undefined, receivers: Props[] | undefined): string | undefined {
+    const name = route?.receiver;
+    if (typeof name !== "string" || name === "") return "has no root route with a receiver";
+    const receiver = (receivers ?? []).find((r) => r?.name === name);
+    if (!receiver) return `routes to receiver ${JSON.stringify(name)}, which it does not define`;
+    if (integrationsOf(receiver).length === 0) return `routes to receiver ${JSON.stringify(name)}, which has no integration (nobody is notified)`;
+    return undefined;
+}
+
+/** Why the release's Alertmanager notifies nobody by default, or `undefined`. */
+function alertmanagerProblem(graph: Graph, release: PolicyResource): string | undefined {
+    const alertmanager = release.props.values?.alertmanager;
+    if (alertmanager?.enabled === false) return undefined;
+    const global = alertmanager?.alertmanagerSpec?.alertmanagerConfiguration?.name;
+    if (typeof global === "string" && global !== "") {
+        const config = graph
+            .ofType(K8S.alertmanagerConfig)
+            .find((c) => objectName(c) === global && (namespaceKey(c) ?? "default") === (release.props.namespace ?? "default"));
+        if (!config)
+            return `names AlertmanagerConfig ${global} as Alertmanager's configuration, but the stack has none by that name in ${release.props.namespace}`;
+        const problem = rootRouteProblem(config.props.spec?.route, config.props.spec?.receivers);
+        return problem && `its AlertmanagerConfig ${global} ${problem}`;
+    }
+    if (alertmanager?.config?.route === undefined) {
+        return 'Alertmanager keeps the chart\'s default configuration, which routes every alert to receiver "null" with no integration (nobody is notified)';
+    }
+    const problem = rootRouteProblem(alertmanager.config.route, alertmanager.config.receivers);
+    return problem && `Alertmanager's configuration (alertmanager.config) ${problem}`;
+}
+
+export const alertsReachAReceiver = stackPolicy({
+    name: "release-alerts-reach-a-receiver",
+    description:
+        "Alerts reach someone: a kube-prometheus-stack release with Alertmanager enabled gets a configuration whose root route leads to a receiver with an integration (chat, pager). The chart's default routes every alert to a receiver named null that notifies nobody.",
+    check: ({ graph, report }) => {
+        for (const release of graph.ofType(K8S.helmRelease)) {
+            if (peek(() => release.props.chart) !== KUBE_PROMETHEUS_STACK) continue;
+            const problem = peek(() => alertmanagerProblem(graph, release));
+            if (!isKnown(problem) || problem === undefined) continue;
+            report(
+                `${KUBE_PROMETHEUS_STACK} release ${release.name}: ${problem}; set alertmanager.alertmanagerSpec.alertmanagerConfiguration.name to an AlertmanagerConfig in its namespace whose route.receiver has a Slack, PagerDuty or other integration`,
+                release.urn,
+            );
+        }
+    },
+});
+
 // ---- Smoke tests --------------------------------------------------------------------------------
 
 function smokeTestsOf(graph: Graph): PolicyResource[] {
@@ -473,6 +533,7 @@ export const liveTrafficPolicies = [
     smokeTestTargetsItsColor,
     smokeTestMatchesColorVersion,
     alertThresholdsWithinRunbook,
+    alertsReachAReceiver,
 ];
 export const migrationPolicies = [migrationAfterSnapshot, podsAfterMigration];
 export const schedulePolicies = [changeWindow];

@@ -122,6 +122,8 @@ export const K8S = {
     hpaV2: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     hpaV1: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    alertmanagerConfig: "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
 } as const;
 
 export const WORKLOAD_TYPES: readonly string[] = [K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.job, K8S.cronJob, K8S.pod];

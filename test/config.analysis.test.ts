@@ -29,14 +29,15 @@ function problems(source: StackConfigSource, stack: string): { key: string; mess
 describe("stack config: release.analysis", () => {
     for (const stack of STACKS) {
         it(`${stack}: the shipped stack file carries the runbook defaults`, () => {
-            assert.deepEqual(parseStackConfig(readStackConfig(stack).config, stack).release.analysis, defaultAnalysis(stack));
+            const source = readStackConfig(stack);
+            assert.deepEqual(parseStackConfig(source.config, stack, source.file, source.secretKeys).release.analysis, defaultAnalysis(stack));
         });
     }
 
     it("takes every default when the block is left out: prod watches 30 minutes, staging 15", () => {
         for (const stack of STACKS) {
             const source = withAnalysis(stack, undefined);
-            assert.deepEqual(parseStackConfig(source.config, stack).release.analysis, defaultAnalysis(stack));
+            assert.deepEqual(parseStackConfig(source.config, stack, source.file, source.secretKeys).release.analysis, defaultAnalysis(stack));
         }
         assert.equal(defaultAnalysis("prod").window, "30m");
         assert.equal(defaultAnalysis("staging").window, "15m");
@@ -46,7 +47,7 @@ describe("stack config: release.analysis", () => {
 
     it("merges a partial block over the defaults", () => {
         const source = withAnalysis("staging", { interval: "30s", metrics: { latencyP95: { maxSeconds: 1.5 } } });
-        const analysis = parseStackConfig(source.config, "staging").release.analysis;
+        const analysis = parseStackConfig(source.config, "staging", source.file, source.secretKeys).release.analysis;
         assert.equal(analysis.interval, "30s");
         assert.equal(analysis.metrics.latencyP95.maxSeconds, 1.5);
         assert.equal(analysis.metrics.latencyP95.failureLimit, defaultAnalysis("staging").metrics.latencyP95.failureLimit);

@@ -34,7 +34,7 @@ function expectProblem(source: StackConfigSource, key: string, message: RegExp, 
 describe("stack config", () => {
     describe("the shipped stacks", () => {
         it("staging loads: 2 zones, single-AZ database without replicas", () => {
-            const c = parseStackConfig(staging.config, "staging");
+            const c = parseStackConfig(staging.config, "staging", staging.file, staging.secretKeys);
             assert.equal(c.environment, "staging");
             assert.equal(c.availabilityZones.length, 2);
             assert.equal(c.database.multiAz, false);
@@ -46,7 +46,7 @@ describe("stack config", () => {
         });
 
         it("prod loads: 3 zones, multi-AZ with read replicas, 5 replicas, HPA 5–50 at 70% CPU", () => {
-            const c = parseStackConfig(prod.config, "prod");
+            const c = parseStackConfig(prod.config, "prod", prod.file, prod.secretKeys);
             assert.equal(c.environment, "prod");
             assert.equal(c.availabilityZones.length, 3);
             assert.equal(c.database.multiAz, true);
@@ -229,6 +229,53 @@ describe("stack config", () => {
         it("treats Pulumi.yaml's default for redisUrl (empty) as not configured", () => {
             const source = withOverrides(prod, { redisUrl: "" });
             assert.equal(parseStackConfig(source.config, "prod", source.file, source.secretKeys).hasRedisUrl, false);
+        });
+
+        describe("alert receivers", () => {
+            const CHAT = "alertChatWebhookUrl";
+            const PAGING = "alertPagingRoutingKey";
+            const without = (source: StackConfigSource, key: string) => withOverrides(source, { [key]: undefined });
+
+            it("prod pages on-call; staging, without a paging key in its file, posts critical alerts to chat only", () => {
+                assert.equal(parseStackConfig(prod.config, "prod", prod.file, prod.secretKeys).alerting.paging, true);
+                assert.equal(parseStackConfig(staging.config, "staging", staging.file, staging.secretKeys).alerting.paging, false);
+                assert.ok(!(`release-platform:${PAGING}` in staging.config));
+            });
+
+            it("holds the receivers only as secure: values in both stack files", () => {
+                for (const source of [prod, staging]) {
+                    for (const key of [CHAT, PAGING].map((k) => `release-platform:${k}`)) {
+                        if (key in source.config) assert.ok(source.placeholders.includes(key), `${key} in ${source.file} is not a secure: value`);
+                    }
+                    assert.ok(source.placeholders.includes(`release-platform:${CHAT}`), `${source.file} sets no chat webhook`);
+                }
+            });
+
+            it("refuses prod without either receiver, naming the key", () => {
+                expectProblem(without(prod, CHAT), CHAT, /is not set: without it no alert reaches anyone/);
+                expectProblem(without(prod, PAGING), PAGING, /is not set: prod pages on-call for critical alerts/);
+                expectProblem(withOverrides(prod, { [PAGING]: "" }), PAGING, /is not set/);
+            });
+
+            it("refuses staging without a chat webhook, but not without a paging key", () => {
+                expectProblem(without(staging, CHAT), CHAT, /is not set/, "staging");
+                const withPaging = withSecrets(staging, { [PAGING]: secretPlaceholder(PAGING) });
+                assert.equal(parseStackConfig(withPaging.config, "staging", withPaging.file, withPaging.secretKeys).alerting.paging, true);
+            });
+
+            it("refuses a receiver kept in plaintext, without echoing it", () => {
+                const source = withOverrides(prod, { [PAGING]: "plaintextroutingkey0123456789abc" });
+                const plaintext = { ...source, secretKeys: source.secretKeys.filter((k) => k !== `release-platform:${PAGING}`) };
+                expectProblem(plaintext, PAGING, /must be a secret: set it with `pulumi config set --secret alertPagingRoutingKey …`/);
+                assert.doesNotMatch(JSON.stringify(problems(plaintext)), /plaintextroutingkey/);
+            });
+
+            it("refuses a webhook that is not https and a routing key of the wrong shape, without echoing them", () => {
+                const source = withSecrets(prod, { [CHAT]: "http://hooks.example.com/hunter2", [PAGING]: "hunter2" });
+                expectProblem(source, CHAT, /not an https:\/\/ incoming-webhook URL \(value not shown\)/);
+                expectProblem(source, PAGING, /not a PagerDuty Events API v2 routing key \(32 letters and digits\) \(value not shown\)/);
+                assert.doesNotMatch(JSON.stringify(problems(source)), /hunter2/);
+            });
         });
 
         it("rejects a redisUrl that is not a redis URL without echoing the secret", () => {

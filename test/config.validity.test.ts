@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { parseStackConfig, StackConfigError } from "../config";
+import { parseStackConfig, PROJECT, StackConfigError } from "../config";
 import { execute } from "../tools/cli";
 import { parsePlanArgs, plan } from "../tools/plan";
 import { configValue, ProgramError, readStackConfig, runProgram, StackConfigSource, withOverrides } from "./harness";
@@ -38,9 +38,18 @@ function withoutKey(key: string): StackConfigSource {
     return { ...prod, config };
 }
 
-/** The stack file a user would write for this config. */
+/** A key set in plaintext (`pulumi config set` without `--secret`). */
+function withPlaintext(key: string, value: string): StackConfigSource {
+    const full = `${PROJECT}:${key}`;
+    const source = withOverrides(prod, { [key]: value });
+    return { ...source, secretKeys: source.secretKeys.filter((k) => k !== full), placeholders: source.placeholders.filter((k) => k !== full) };
+}
+
+/** The stack file a user would write for this config; secrets as `secure:` values (not decrypted offline). */
 function stackFile(source: StackConfigSource, name: string): string {
-    const config = Object.fromEntries(Object.entries(source.config).map(([k, v]) => [k, /^[[{]/.test(v) ? JSON.parse(v) : v]));
+    const value = (k: string, v: string) =>
+        source.secretKeys.includes(k) ? { secure: "v1:bm90LWRlY3J5cHRlZC1vZmZsaW5l" } : /^[[{]/.test(v) ? JSON.parse(v) : v;
+    const config = Object.fromEntries(Object.entries(source.config).map(([k, v]) => [k, value(k, v)]));
     const file = path.join(tmp, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, yaml.dump({ config }));
     return file;
@@ -50,6 +59,8 @@ interface Mistake {
     source: () => StackConfigSource;
     key: string;
     message: RegExp;
+    /** A secret value the messages must not echo. */
+    hidden?: string;
 }
 
 const MISTAKES: Record<string, Mistake> = {
@@ -145,6 +156,22 @@ const MISTAKES: Record<string, Mistake> = {
         message: /"\/v1\/auth" is already services\.auth-service\.path/,
     },
     "an unpinned release version": { source: () => withSection("release", { version: "latest" }), key: "release.version", message: /"latest" is not pinned/ },
+    "prod without the chat webhook (no alert would reach anyone)": {
+        source: () => withoutKey(`${PROJECT}:alertChatWebhookUrl`),
+        key: "alertChatWebhookUrl",
+        message: /is not set: without it no alert reaches anyone/,
+    },
+    "prod without the paging key (critical alerts would page nobody)": {
+        source: () => withoutKey(`${PROJECT}:alertPagingRoutingKey`),
+        key: "alertPagingRoutingKey",
+        message: /is not set: prod pages on-call for critical alerts/,
+    },
+    "the chat webhook in plaintext": {
+        source: () => withPlaintext("alertChatWebhookUrl", "https://hooks.slack.com/services/T000/B000/plaintext-token"),
+        key: "alertChatWebhookUrl",
+        message: /must be a secret: set it with `pulumi config set --secret alertChatWebhookUrl …` \(value not shown\)/,
+        hidden: "plaintext-token",
+    },
     "a misspelt project namespace": {
         source: () => withOverrides(prod, { "release-platfrom:maintenance": "true" }),
         key: "release-platfrom:maintenance",
@@ -178,6 +205,7 @@ describe("config values and derived names are valid where they land", function (
                 const run = await execute(() => plan(parsePlanArgs(["--stack", "prod", "--config", stackFile(m.source(), "mistake")])));
                 assert.equal(run.code, 2, `exit ${run.code}: ${run.error ?? run.output}`);
                 assert.ok(run.error?.includes(`${m.key}: `), run.error);
+                if (m.hidden) assert.ok(!`${run.error}${run.output}`.includes(m.hidden), "the secret value is echoed");
             });
         });
     }

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import { byName, byType, configValue, inputs, plain, ProgramRun, readStackConfig, UNKNOWN } from "./harness";
 import { Database } from "../components/database";
 import { parseStackConfig, PROJECT } from "../config";
-import { construct, migrationJobs, only, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, T, recordedPlatform } from "./support/platform";
+import { appSecret, construct, migrationJobs, only, primaryOf, replicasOf, resolved, RESTORE_FROM, sources, T, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -148,10 +148,10 @@ describe("platform: database", () => {
         assert.equal(byType(runs.restoring, T.snapshot).length, 0);
         assert.equal(migrationJobs(runs.restoring).length, 0);
 
-        const appSecret = inputs(only(runs.restoring, T.k8sSecret));
-        assert.match(appSecret.stringData.DATABASE_URL, /@prod-db-restore\.[a-z0-9.-]+:5432\/api_platform\?sslmode=require$/);
+        const secret = inputs(appSecret(runs.restoring));
+        assert.match(secret.stringData.DATABASE_URL, /@prod-db-restore\.[a-z0-9.-]+:5432\/api_platform\?sslmode=require$/);
         assert.match(plain(runs.restoring.outputs.databaseEndpoint), /^prod-db-restore\./);
-        assert.doesNotMatch(inputs(only(runs.prodLive, T.k8sSecret)).stringData.DATABASE_URL, /prod-db-restore/);
+        assert.doesNotMatch(inputs(appSecret(runs.prodLive)).stringData.DATABASE_URL, /prod-db-restore/);
     });
 
     it("gives the restored instance read replicas of its own and keeps the original's", () => {
@@ -185,7 +185,7 @@ describe("platform: database members", () => {
         const source = readStackConfig("prod");
         const database = { ...configValue(source, "database"), ...(restoreFromSnapshot ? { restoreFromSnapshot } : {}) };
         const raw = { ...source.config, [`${PROJECT}:database`]: JSON.stringify(database), [`${PROJECT}:migrations`]: "[]" };
-        const config = parseStackConfig(raw, "prod");
+        const config = parseStackConfig(raw, "prod", source.file, source.secretKeys);
         return new Database(name, {
             environment: config.environment,
             database: config.database,

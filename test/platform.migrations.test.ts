@@ -7,7 +7,7 @@ import { byType, configValue, dependsOn, inputs, readStackConfig } from "./harne
 import { MIGRATION_DEADLINE_SECONDS, MigrationJob } from "../components/migrationJob";
 import { parseStackConfig } from "../config";
 import { ANNOTATIONS, ROLE_LABEL, ROLES } from "../conventions";
-import { chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, T, recordedPlatform } from "./support/platform";
+import { appSecret, chartRelease, construct, isSecretAt, migrationJob, only, REDIS_URL, T, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -37,7 +37,7 @@ describe("platform: app namespace and migrations", () => {
 
     it("awaits a migration Job as long as its deadline allows, not the provider's default 10 minutes", async () => {
         const source = readStackConfig("prod");
-        const [migration] = parseStackConfig(source.config, "prod").migrations;
+        const [migration] = parseStackConfig(source.config, "prod", source.file, source.secretKeys).migrations;
         const { registered } = await construct(() => {
             const snapshot = new aws.rds.Snapshot("snap", { dbInstanceIdentifier: "prod-db", dbSnapshotIdentifier: "prod-db-snapshot-1-2-3" });
             const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
@@ -51,10 +51,10 @@ describe("platform: app namespace and migrations", () => {
     });
 
     it("writes REDIS_URL to app-secrets only when a Redis URL is configured", () => {
-        const withRedis = only(runs.restoring, T.k8sSecret);
+        const withRedis = appSecret(runs.restoring);
         assert.equal(inputs(withRedis).stringData.REDIS_URL, REDIS_URL);
         assert.ok(isSecretAt(withRedis.inputs, ["stringData", "REDIS_URL"]));
-        assert.deepEqual(Object.keys(inputs(only(runs.prodLive, T.k8sSecret)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
+        assert.deepEqual(Object.keys(inputs(appSecret(runs.prodLive)).stringData).sort(), ["DATABASE_URL", "JWT_SECRET"]);
     });
 
     it("runs each release's migration as a restricted, one-shot Job after its snapshot", () => {

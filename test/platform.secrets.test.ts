@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { byType, inputs, isSecretValue, plain } from "./harness";
 import { fakePassword } from "../offline/fakeOutputs";
-import { acceptsTags, isSecretAt, only, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
+import { acceptsTags, appSecret, isSecretAt, only, STANDARD_TAG_KEYS, T, visibleText, recordedPlatform } from "./support/platform";
 
 const runs = recordedPlatform();
 
@@ -18,11 +18,11 @@ describe("platform: secrets", () => {
                 assert.equal(plain(instance.inputs.password), password());
             }
             assert.ok(isSecretValue(only(run, T.secretVersion).inputs.secretString));
-            const appSecret = only(run, T.k8sSecret);
-            assert.ok(plain(appSecret.inputs).stringData.DATABASE_URL.includes(`:${password()}@`));
-            assert.ok(isSecretAt(appSecret.inputs, ["stringData", "DATABASE_URL"]));
-            assert.ok(isSecretAt(appSecret.inputs, ["stringData", "JWT_SECRET"]));
-            assert.equal(plain(appSecret.inputs).stringData.JWT_SECRET, jwt());
+            const secret = appSecret(run);
+            assert.ok(plain(secret.inputs).stringData.DATABASE_URL.includes(`:${password()}@`));
+            assert.ok(isSecretAt(secret.inputs, ["stringData", "DATABASE_URL"]));
+            assert.ok(isSecretAt(secret.inputs, ["stringData", "JWT_SECRET"]));
+            assert.equal(plain(secret.inputs).stringData.JWT_SECRET, jwt());
             assert.ok(isSecretValue(run.outputs.kubeconfig));
             assert.ok(isSecretValue(only(run, T.k8sProvider).inputs.kubeconfig));
         }

@@ -253,6 +253,13 @@ describe("policy pack on the shipped program", function () {
         );
 
         mutatedGraphCase(
+            "release-alerts-reach-a-receiver",
+            "the AlertmanagerConfig removed",
+            (g) => g.filter((r) => r.type !== "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig"),
+            /names AlertmanagerConfig alert-routing as Alertmanager's configuration, but the stack has none/,
+        );
+
+        mutatedGraphCase(
             "release-change-window",
             "the release rescheduled to Friday",
             (g) => replace(g, named(g, K.configMap, "release-manifest"), (c) => (c.props!.data.scheduledAt = "2026-11-27T14:30:00-05:00")),

@@ -4,6 +4,29 @@ import * as rel from "../policies/release";
 import { PolicyConfigFile, TestResource, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig, resourceArgs, stackArgs } from "./policyArgs";
 import { UNKNOWN, edit, find, releaseGraph } from "./policyFixtures";
 import { ANNOTATIONS } from "../conventions";
+import { alertRoutingSpec } from "../components/alertRouting";
+import { withUrn } from "./policyArgs";
+
+/** A kube-prometheus-stack release with these Alertmanager values, and the program's own AlertmanagerConfig (or `spec`). */
+function monitoringGraph(
+    alertmanager: Record<string, any>,
+    spec: Record<string, any> = alertRoutingSpec({ paging: true, secretName: "alert-receivers" }),
+): TestResource[] {
+    return [
+        withUrn({ type: "pulumi:pulumi:Stack", name: "release-platform-prod", custom: false }),
+        withUrn({
+            type: "kubernetes:helm.sh/v3:Release",
+            name: "cluster-monitoring",
+            props: { chart: "kube-prometheus-stack", namespace: "monitoring", values: { alertmanager } },
+        }),
+        withUrn({
+            type: "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+            name: "alert-routing",
+            props: { metadata: { name: "alert-routing", namespace: "monitoring" }, spec },
+        }),
+    ];
+}
+const GLOBAL_CONFIG = { enabled: true, alertmanagerSpec: { alertmanagerConfiguration: { name: "alert-routing" } } };
 
 async function messages(policy: Policies[number], graph: TestResource[], config: PolicyConfigFile = {}) {
     return messagesOf(await analyzeStack([policy], graph, config));
@@ -77,6 +100,36 @@ describe("release policies", () => {
         fire: releaseGraph().filter((r) => !r.type.endsWith("PrometheusRule")),
         expect: /live Service auth-service has no alert rules; add PrometheusRule auth-service-alerts/,
     });
+    fireAndQuiet("release-alerts-reach-a-receiver fires on Alertmanager left with the chart's default route", {
+        policy: rel.alertsReachAReceiver,
+        quiet: monitoringGraph(GLOBAL_CONFIG),
+        fire: monitoringGraph({ enabled: true }),
+        expect: /release cluster-monitoring: Alertmanager keeps the chart's default configuration, which routes every alert to receiver "null" with no integration/,
+    });
+
+    it("release-alerts-reach-a-receiver: the named AlertmanagerConfig must exist and its root route reach an integration", async () => {
+        const policy = rel.alertsReachAReceiver;
+        const noConfig = monitoringGraph(GLOBAL_CONFIG).filter((r) => !r.type.endsWith("AlertmanagerConfig"));
+        assert.match((await messages(policy, noConfig))[0], /names AlertmanagerConfig alert-routing .* but the stack has none by that name in monitoring/);
+        const spec = alertRoutingSpec({ paging: false, secretName: "alert-receivers" });
+        const toDiscard = monitoringGraph(GLOBAL_CONFIG, { ...spec, route: { ...spec.route, receiver: "discard" } });
+        assert.match((await messages(policy, toDiscard))[0], /its AlertmanagerConfig alert-routing routes to receiver "discard", which has no integration/);
+        const undefinedReceiver = monitoringGraph(GLOBAL_CONFIG, { ...spec, route: { ...spec.route, receiver: "team" } });
+        assert.match((await messages(policy, undefinedReceiver))[0], /routes to receiver "team", which it does not define/);
+    });
+
+    it("release-alerts-reach-a-receiver: quiet on a disabled Alertmanager and on alertmanager.config with an integration", async () => {
+        const policy = rel.alertsReachAReceiver;
+        assert.deepEqual(await messages(policy, monitoringGraph({ enabled: false })), []);
+        const ownConfig = { route: { receiver: "team" }, receivers: [{ name: "team", slack_configs: [{ channel: "#alerts" }] }] };
+        assert.deepEqual(await messages(policy, monitoringGraph({ enabled: true, config: ownConfig })), []);
+        const nullReceiver = { route: { receiver: "null" }, receivers: [{ name: "null" }] };
+        assert.match(
+            (await messages(policy, monitoringGraph({ enabled: true, config: nullReceiver })))[0],
+            /alertmanager\.config\) routes to receiver "null", which has no integration/,
+        );
+    });
+
     fireAndQuiet("release-migration-after-snapshot fires on a migration Job without snapshot dependency", {
         policy: rel.migrationAfterSnapshot,
         quiet: releaseGraph(),

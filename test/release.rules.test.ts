@@ -142,7 +142,11 @@ describe("release rules", () => {
 describe("release notes of the offline plan", () => {
     it("name per service the live color and the steps the rules allow now", () => {
         const source = readStackConfig("staging");
-        const notes = releaseStepNotes(parseStackConfig(source.config, "staging"), stagingWindow, new Date("2026-11-30T15:05:00Z"));
+        const notes = releaseStepNotes(
+            parseStackConfig(source.config, "staging", source.file, source.secretKeys),
+            stagingWindow,
+            new Date("2026-11-30T15:05:00Z"),
+        );
         assert.deepEqual(notes, [
             "Release: auth-service runs 1.2.3 live on green; steps allowed now: deploy, rollback (npm run release -- status --stack staging says why).",
             "Release: user-service runs 1.2.3 live on green; steps allowed now: deploy (npm run release -- status --stack staging says why).",

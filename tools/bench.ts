@@ -103,7 +103,8 @@ async function main(): Promise<{ code: number; output: string }> {
         fs.writeFileSync(largeExport, JSON.stringify(large));
         await time("audit prod.json", iterations, "audit", [prodExport]);
         await time(`audit prod-x10.json (${large.deployment.resources.length} resources)`, iterations, "audit", [largeExport]);
-        const prodConfig = parseStackConfig(readStackConfig("prod").config, "prod");
+        const prodSource = readStackConfig("prod");
+        const prodConfig = parseStackConfig(prodSource.config, "prod", prodSource.file, prodSource.secretKeys);
         await timeAnalysisInterval(prodConfig, prodConfig.release.analysis, iterations, measure);
         if (args.flags.tests === true) {
             await measure("test suite (mocha, without tsc)", 1, async () => {

@@ -149,8 +149,9 @@ function exportStackOutputs(data: StackExport): Record<string, unknown> {
 }
 
 function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
+    // The placeholder as a code span: a URL-shaped one must not become a link in the Markdown report.
     const notes = source.placeholders.map(
-        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder (${JSON.stringify(secretPlaceholder(key))}).`,
+        (key) => `${key} is a secure value that can't be decrypted offline: the program saw a placeholder (\`${secretPlaceholder(key)}\`).`,
     );
     if (opts.outFile) notes.push(`Wrote the evaluated stack (pulumi stack export format, secrets redacted) to ${opts.outFile}.`);
     // The program accepted this config, so it parses.

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
+import { ALERT_ROUTING_NAME } from "../../conventions";
 import { Tags } from "../tags";
 import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./iamPolicies";
 import { irsaAnnotations, irsaRole } from "./irsa";
@@ -183,7 +184,9 @@ class ChartInstaller {
                     ruleNamespaceSelector: {},
                 },
             },
-            alertmanager: { enabled: true },
+            // Alertmanager's whole configuration comes from this AlertmanagerConfig (see alertRouting.ts),
+            // instead of the chart's default route to a receiver without integrations.
+            alertmanager: { enabled: true, alertmanagerSpec: { alertmanagerConfiguration: { name: ALERT_ROUTING_NAME } } },
             grafana: { enabled: true, adminPassword: pulumi.secret(grafanaPassword.result) },
         };
         return this.helmRelease(`${this.name}-monitoring`, CHARTS.monitoring, values, ready, { createNamespace: true, timeout: 900 });

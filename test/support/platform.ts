@@ -11,6 +11,9 @@ import { byName, byType, byUrn, configValue, inputs, isSecretValue, ProgramRun, 
 
 export const RESTORE_FROM = "prod-db-snapshot-1-2-3";
 export const REDIS_URL = "rediss://default:redis-pass-123@cache.example.com:6379";
+/** The alert receivers' credentials of the `restoring` run, set as secrets. */
+export const CHAT_WEBHOOK_URL = "https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/chatwebhooktoken456";
+export const PAGING_ROUTING_KEY = "pagingroutingkey0123456789abcdef";
 
 export interface Stack {
     name: "staging" | "prod";
@@ -22,7 +25,7 @@ export interface PlatformRuns {
     prod: ProgramRun;
     /** prod as `pulumi up` would run it: provider outputs are known, so secrecy and values can be read. */
     prodLive: ProgramRun;
-    /** prod rolling back: restoring the pre-migration snapshot, with a Redis URL configured. */
+    /** prod rolling back: restoring the pre-migration snapshot, with a Redis URL and known alert receivers configured. */
     restoring: ProgramRun;
     stacks: Stack[];
 }
@@ -57,7 +60,7 @@ async function evaluate(): Promise<PlatformRuns> {
         stack: "prod",
         preview: false,
         overrides: { database: { ...prodDatabase, restoreFromSnapshot: RESTORE_FROM }, migrations: [] },
-        secrets: { redisUrl: REDIS_URL },
+        secrets: { redisUrl: REDIS_URL, alertChatWebhookUrl: CHAT_WEBHOOK_URL, alertPagingRoutingKey: PAGING_ROUTING_KEY },
     });
     return {
         staging,
@@ -99,6 +102,8 @@ export const T = {
     helm: "kubernetes:helm.sh/v3:Release",
     namespace: "kubernetes:core/v1:Namespace",
     k8sSecret: "kubernetes:core/v1:Secret",
+    alertmanagerConfig: "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     job: "kubernetes:batch/v1:Job",
 };
 
@@ -109,6 +114,11 @@ export function only(run: ProgramRun, type: string): RecordedResource {
     const found = byType(run, type);
     assert.equal(found.length, 1, `expected exactly one ${type}, got ${found.map((r) => r.name).join(", ")}`);
     return found[0];
+}
+
+/** The app namespace's Secret (the monitoring namespace has the alert receivers' Secret too). */
+export function appSecret(run: ProgramRun): RecordedResource {
+    return byName(run, T.k8sSecret, "app-secrets");
 }
 
 /** The Helm release of a chart. */
