@@ -3,14 +3,14 @@
 // and talks to it over Pulumi's Analyzer gRPC protocol. A tiny Engine service on 127.0.0.1
 // receives the pack's log messages. Nothing here evaluates a policy itself.
 //
-// `AnalyzerClient` builds the requests and reads the responses; how they travel is up to a
-// subclass: `PolicyPackProcess` over gRPC to a started pack, or (in the tests) straight into
-// @pulumi/policy's own Analyzer service handlers.
+// `AnalyzerClient` builds the requests (as protobuf bytes) and reads the responses; how they
+// travel is up to a subclass: `PolicyPackProcess` over gRPC to a started pack, or (in the tests)
+// decoded by the service's own deserializers straight into @pulumi/policy's Analyzer handlers.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
+import { RequestEncoder } from "./analyzerEncoding";
 import { buildPack } from "./packBuild";
-import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb.js");
@@ -90,11 +90,11 @@ export type AnalyzerMethod = "getAnalyzerInfo" | "configure" | "configureStack" 
 
 /** The Analyzer protocol as the engine speaks it: requests built from `AnalyzedResource`s, responses read into `Diagnostic`s. */
 export abstract class AnalyzerClient {
-    /** Sends one Analyzer RPC (`getAnalyzerInfo`, `configure`, `configureStack`, `analyze`, `analyzeStack`). */
-    protected abstract send(method: AnalyzerMethod, request: unknown): Promise<any>;
+    /** Sends one Analyzer RPC (`getAnalyzerInfo`, `configure`, `configureStack`, `analyze`, `analyzeStack`), its request serialized. */
+    protected abstract send(method: AnalyzerMethod, request: Uint8Array): Promise<any>;
 
     async getInfo(): Promise<PackInfo> {
-        const info = await this.send("getAnalyzerInfo", new Empty());
+        const info = await this.send("getAnalyzerInfo", new Empty().serializeBinary());
         return {
             name: info.getName(),
             version: info.getVersion(),
@@ -111,7 +111,7 @@ export abstract class AnalyzerClient {
             pc.setProperties(Struct.fromJavaScript(toJson(c.properties)));
             map.set(name, pc);
         }
-        await this.send("configure", req);
+        await this.send("configure", req.serializeBinary());
     }
 
     async configureStack(stack: { stack: string; project: string; dryRun: boolean }): Promise<void> {
@@ -119,20 +119,17 @@ export abstract class AnalyzerClient {
         req.setStack(stack.stack);
         req.setProject(stack.project);
         req.setDryRun(stack.dryRun);
-        await this.send("configureStack", req);
+        await this.send("configureStack", req.serializeBinary());
     }
 
-    async analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
-        const req = new analyzerProto.AnalyzeRequest();
-        fillResource(req, resource);
-        const resp = await this.send("analyze", req);
+    /** Analyze of one resource; pass one check's encoder to all its calls, so shared values are encoded once. */
+    async analyze(resource: AnalyzedResource, encoder = new RequestEncoder()): Promise<Diagnostic[]> {
+        const resp = await this.send("analyze", encoder.analyzeRequest(resource));
         return resp.getDiagnosticsList().map((d: any) => toDiagnostic(d, resource.urn));
     }
 
-    async analyzeStack(resources: AnalyzedResource[]): Promise<Diagnostic[]> {
-        const req = new analyzerProto.AnalyzeStackRequest();
-        req.setResourcesList(resources.map(toStackResource));
-        const resp = await this.send("analyzeStack", req);
+    async analyzeStack(resources: AnalyzedResource[], encoder = new RequestEncoder()): Promise<Diagnostic[]> {
+        const resp = await this.send("analyzeStack", encoder.analyzeStackRequest(resources));
         // As the engine does: a stack diagnostic without a URN of the stack goes to the first resource (the root stack).
         const urns = new Set(resources.map((r) => r.urn));
         const fallback = resources[0]?.urn ?? "";
@@ -142,6 +139,17 @@ export abstract class AnalyzerClient {
         });
     }
 }
+
+/** The Analyzer service's gRPC client, sending requests `AnalyzerClient` already serialized. */
+const PreserializedAnalyzerClient = grpc.makeGenericClientConstructor(
+    Object.fromEntries(
+        Object.entries(analyzerRpc.AnalyzerService as grpc.ServiceDefinition).map(([name, method]) => [
+            name,
+            { ...method, requestSerialize: (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
+        ]),
+    ),
+    "Analyzer",
+) as any;
 
 /** A running policy pack plus the Engine service it logs to. Always `close()` it. */
 export class PolicyPackProcess extends AnalyzerClient {
@@ -173,7 +181,7 @@ export class PolicyPackProcess extends AnalyzerClient {
             stdio: ["ignore", "pipe", "pipe"],
         });
         const port = await this.readPort(this.child);
-        this.client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+        this.client = new PreserializedAnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
             "grpc.max_receive_message_length": MAX_MESSAGE,
             "grpc.max_send_message_length": MAX_MESSAGE,
         });
@@ -244,7 +252,7 @@ export class PolicyPackProcess extends AnalyzerClient {
         this.engine = undefined;
     }
 
-    protected send(method: AnalyzerMethod, req: unknown): Promise<any> {
+    protected send(method: AnalyzerMethod, req: Uint8Array): Promise<any> {
         return new Promise((resolve, reject) => {
             if (!this.client) return reject(new Error("the policy pack is not running"));
             this.client[method](req, (err: grpc.ServiceError | null, resp: any) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp)));
@@ -285,80 +293,7 @@ function toDiagnostic(d: any, defaultUrn: string): Diagnostic {
     };
 }
 
-function fillResource(req: any, r: AnalyzedResource): void {
-    req.setUrn(r.urn);
-    req.setType(r.type);
-    req.setName(r.name);
-    req.setProperties(Struct.fromJavaScript(toAnalyzerWire(r.properties ?? {})));
-    req.setOptions(toOptions(r));
-    if (r.provider) {
-        const provider = new analyzerProto.AnalyzerProviderResource();
-        provider.setUrn(r.provider.urn);
-        provider.setType(r.provider.type);
-        provider.setName(r.provider.name);
-        provider.setProperties(Struct.fromJavaScript(toAnalyzerWire(r.provider.properties ?? {})));
-        req.setProvider(provider);
-    }
-}
-
-function toStackResource(r: AnalyzedResource): any {
-    const res = new analyzerProto.AnalyzerResource();
-    fillResource(res, r);
-    if (r.parent) res.setParent(r.parent);
-    res.setDependenciesList(r.dependencies);
-    const deps = res.getPropertydependenciesMap();
-    for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-        if (!urns.length) continue;
-        const pd = new analyzerProto.AnalyzerPropertyDependencies();
-        pd.setUrnsList(urns);
-        deps.set(key, pd);
-    }
-    return res;
-}
-
-/** The resource options message; without it the pack answers "a more recent version of the Pulumi CLI is required". */
-function toOptions(r: AnalyzedResource): any {
-    const opts = new analyzerProto.AnalyzerResourceOptions();
-    opts.setProtect(r.protect);
-    opts.setIgnorechangesList(r.ignoreChanges);
-    opts.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
-    opts.setAliasesList(r.aliases);
-    if (r.deleteBeforeReplace !== undefined) {
-        opts.setDeletebeforereplacedefined(true);
-        opts.setDeletebeforereplace(r.deleteBeforeReplace);
-    }
-    if (r.customTimeouts) {
-        const timeouts = new analyzerProto.AnalyzerResourceOptions.CustomTimeouts();
-        timeouts.setCreate(r.customTimeouts.create ?? 0);
-        timeouts.setUpdate(r.customTimeouts.update ?? 0);
-        timeouts.setDelete(r.customTimeouts.delete ?? 0);
-        opts.setCustomtimeouts(timeouts);
-    }
-    if (r.parent) opts.setParent(r.parent);
-    return opts;
-}
-
 /** Struct.fromJavaScript rejects `undefined`; the engine drops such properties too. */
 function toJson(value: unknown): any {
     return JSON.parse(JSON.stringify(value ?? {}));
-}
-
-/**
- * Properties as the engine marshals them for analyzers: no `undefined` and no internal `__` keys,
- * resource references as their ID (or URN), output values as their value (secret or unknown).
- */
-export function toAnalyzerWire(v: unknown): any {
-    if (Array.isArray(v)) return v.filter((x) => x !== undefined).map(toAnalyzerWire);
-    if (!v || typeof v !== "object") return v;
-    const o = v as Record<string, any>;
-    if (o[SIG_KEY] === RESOURCE_SIG) return o.id || o.urn;
-    if (o[SIG_KEY] === OUTPUT_VALUE_SIG) {
-        const value = "value" in o ? toAnalyzerWire(o.value) : UNKNOWN;
-        return o.secret ? { [SIG_KEY]: SECRET_SIG, value } : value;
-    }
-    return Object.fromEntries(
-        Object.entries(o)
-            .filter(([k, x]) => x !== undefined && !k.startsWith("__"))
-            .map(([k, x]) => [k, toAnalyzerWire(x)]),
-    );
 }

@@ -1,6 +1,7 @@
 // One policy check: start the pack, configure it like the CLI would, Analyze each resource,
 // AnalyzeStack once, stop the pack (always, also when something fails).
 import { AnalyzerClient, Diagnostic, LogMessage, PackInfo, PolicyPackProcess } from "./analyzer";
+import { RequestEncoder } from "./analyzerEncoding";
 import { GivenConfig, readPolicyConfigFile, reconcilePolicyConfig } from "./policyConfig";
 import type { AnalysisInput } from "./stackExport";
 
@@ -70,8 +71,9 @@ export async function configurePack(
 /** Configures the pack, then Analyze per resource and AnalyzeStack once, as `pulumi preview --policy-pack` does. */
 export async function check(analyzer: AnalyzerClient, given: Record<string, GivenConfig>, req: CheckRequest, logs: LogMessage[] = []): Promise<CheckResult> {
     const { info, warnings } = await configurePack(analyzer, given, req);
-    const perResource = await mapConcurrently(req.input.perResource, CONCURRENCY, (r) => analyzer.analyze(r));
-    const stack = await analyzer.analyzeStack(req.input.stack);
+    const encoder = new RequestEncoder();
+    const perResource = await mapConcurrently(req.input.perResource, CONCURRENCY, (r) => analyzer.analyze(r, encoder));
+    const stack = await analyzer.analyzeStack(req.input.stack, encoder);
     return { pack: info, violations: [...perResource.flat(), ...stack], logs, warnings };
 }
 

@@ -169,8 +169,8 @@ export function analysisForRun(run: ProgramRun): AnalysisInput {
     const resources = run.resources.filter((r) => !isProvider(r));
     const provider = (r: RecordedResource) => providerFor(r.provider, (urn) => byUrn.get(urn)?.inputs, byUrn);
     const perResource = resources.map((r) => analyzedResource(r, r.inputs, provider(r)));
-    // The root stack's state is its outputs.
-    const stack = resources.map((r) => analyzedResource(r, r.type === STACK_TYPE ? run.outputs : r.inputs, provider(r)));
+    // The root stack's state is its outputs; every other resource's is its inputs, the same request.
+    const stack = resources.map((r, i) => (r.type === STACK_TYPE ? analyzedResource(r, run.outputs, provider(r)) : perResource[i]));
     return { perResource, stack, undecryptedSecrets: 0 };
 }
 
@@ -190,7 +190,17 @@ export function analysisForExport(data: StackExport): AnalysisInput {
     const all = data.deployment.resources;
     const byUrn = new Map(all.map((r) => [r.urn, r]));
     const live = all.filter((r) => !isProvider(r) && !r.delete);
-    const provider = (r: ExportResource) => providerFor(r.provider, (urn) => decode(urn, byUrn.get(urn)?.inputs), byUrn);
+    // A provider is described once and shared by the resources that use it, as its encoding then is.
+    const providers = new Map<string, AnalyzedResource["provider"]>();
+    const provider = (r: ExportResource) => {
+        if (!r.provider) return undefined;
+        if (!providers.has(r.provider))
+            providers.set(
+                r.provider,
+                providerFor(r.provider, (urn) => decode(urn, byUrn.get(urn)?.inputs), byUrn),
+            );
+        return providers.get(r.provider);
+    };
     const perResource = live.map((r) => analyzedResource(r, decode(r.urn, r.inputs), provider(r)));
     const stack = live.map((r) => analyzedResource(r, decode(r.urn, stateOf(r)), provider(r)));
     return { perResource, stack, undecryptedSecrets: withSecrets.size };

@@ -438,8 +438,9 @@ export interface Workload {
 }
 
 const workloadsOfGraph = new WeakMap<Graph, Workload[]>();
+/** Per graph: the Deployments by namespace and one pod label, `namespace\0label\0value`. */
+const workloadsByLabel = new WeakMap<Graph, Map<string, Workload[]>>();
 
-/** The graph's Deployments, read once per graph: policies look them up for every Service. */
 export function deploymentsOf(graph: Graph): Workload[] {
     let workloads = workloadsOfGraph.get(graph);
     if (!workloads) {
@@ -450,6 +451,30 @@ export function deploymentsOf(graph: Graph): Workload[] {
         workloadsOfGraph.set(graph, workloads);
     }
     return [...workloads];
+}
+
+/**
+ * The Deployments in `namespace` whose pods carry `label: value`, from an index built once per
+ * graph, so that a check per Service or Job stays linear in the stack's size.
+ */
+export function deploymentsLabelled(graph: Graph, namespace: string | undefined, label: string, value: string): Workload[] {
+    let index = workloadsByLabel.get(graph);
+    if (!index) {
+        index = new Map();
+        for (const w of deploymentsOf(graph)) {
+            for (const [k, v] of Object.entries(w.podLabels)) {
+                const key = labelKey(w.namespace, k, v);
+                index.set(key, [...(index.get(key) ?? []), w]);
+            }
+        }
+        workloadsByLabel.set(graph, index);
+    }
+    return [...(index.get(labelKey(namespace, label, value)) ?? [])];
+}
+
+/** No namespace (the default one) is a key of its own, distinct from any name. */
+function labelKey(namespace: string | undefined, label: string, value: string): string {
+    return `${namespace === undefined ? "\u0001" : `=${namespace}`}\0${label}\0${value}`;
 }
 
 export function liveServicesOf(graph: Graph): PolicyResource[] {
@@ -463,9 +488,11 @@ export function selectorOf(service: PolicyResource): Record<string, string> {
 
 /** The Deployments a Service's selector picks in its namespace. */
 export function selectedDeployments(graph: Graph, service: PolicyResource): Workload[] {
-    const ns = namespaceKey(service);
     const selector = selectorOf(service);
-    return deploymentsOf(graph).filter((d) => d.namespace === ns && selects(selector, d.podLabels));
+    const first = Object.entries(selector)[0];
+    // An empty selector selects nothing; otherwise every match carries the selector's first label.
+    if (!first) return [];
+    return deploymentsLabelled(graph, namespaceKey(service), first[0], first[1]).filter((d) => selects(selector, d.podLabels));
 }
 
 /** Deployments behind live Services that carry a blue/green color (not the maintenance page). */

@@ -3,7 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
 import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
-import { deploymentsOf, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
+import { deploymentsLabelled, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
 import {
     Graph,
     K8S,
@@ -214,7 +214,7 @@ function smokeTestsOf(graph: Graph): PolicyResource[] {
 
 /** The Deployment of one color of a service, in the Job's namespace. */
 function colorDeployment(graph: Graph, job: PolicyResource, app: string, color: string) {
-    return deploymentsOf(graph).find((d) => d.namespace === namespaceKey(job) && d.podLabels[LABELS.app] === app && d.podLabels[LABELS.color] === color);
+    return deploymentsLabelled(graph, namespaceKey(job), LABELS.app, app).find((d) => d.podLabels[LABELS.color] === color);
 }
 
 export const smokeTestTargetsItsColor = stackPolicy({
@@ -443,7 +443,7 @@ export const podsAfterMigration = stackPolicy({
         for (const migration of migrations) {
             const release = labelsOf(migration.props)[LABELS.version];
             if (release === undefined) continue;
-            for (const d of deploymentsOf(graph).filter((w) => w.namespace === namespaceKey(migration) && w.podLabels[LABELS.version] === release)) {
+            for (const d of deploymentsLabelled(graph, namespaceKey(migration), LABELS.version, release)) {
                 if (!graph.dependsOn(d.resource, migration)) {
                     report(
                         `Deployment ${objectName(d.resource)} runs release ${release} but does not wait for its migration Job ${objectName(migration)}; add the Job to the Deployment's dependsOn`,

@@ -103,6 +103,22 @@ describe("offline harness", () => {
         assert.equal(source.config["release-platform:owner"], "me");
     });
 
+    it("captures no stack traces while the program runs and restores Error's settings after a run, also a failed one", async () => {
+        const failing = path.join(os.tmpdir(), `failing-program-${process.pid}.js`);
+        fs.writeFileSync(failing, `globalThis.stackTraceLimitSeen = Error.stackTraceLimit; throw new Error("broken program");\n`);
+        const limit = Error.stackTraceLimit;
+        try {
+            await assert.rejects(runProgram({ stack: "staging", program: failing }), /broken program/);
+            assert.equal((globalThis as any).stackTraceLimitSeen, 0, "the program ran with stack traces off");
+            assert.equal(Error.stackTraceLimit, limit);
+            await runProgram({ stack: "staging", program: FIXTURE });
+            assert.equal(Error.stackTraceLimit, limit);
+        } finally {
+            delete (globalThis as any).stackTraceLimitSeen;
+            fs.rmSync(failing, { force: true });
+        }
+    });
+
     it("rejects an unknown stack with the file it looked for", () => {
         assert.throws(() => readStackConfig("nope"), /Pulumi\.nope\.yaml does not exist/);
     });

@@ -99,12 +99,15 @@ type Handler = (call: { request: unknown }, callback: (err: any, resp: any) => v
 /** The policies the service answers for; swapped (in place) for each session. */
 const served: Policies = [];
 let service: Record<string, Handler> | undefined;
+/** The service definition the pack's server registers, with the request deserializers its gRPC server uses. */
+let definition: Record<string, { requestDeserialize: (bytes: Buffer) => unknown }> = {};
 
 function analyzerService(): Record<string, Handler> {
     if (service) return service;
     const server = grpc.Server.prototype;
     const { addService, bindAsync } = server;
-    server.addService = (_definition: unknown, implementation: Record<string, Handler>) => {
+    server.addService = (served: typeof definition, implementation: Record<string, Handler>) => {
+        definition = served;
         service = implementation;
     };
     server.bindAsync = () => undefined;
@@ -119,8 +122,10 @@ function analyzerService(): Record<string, Handler> {
 }
 
 class InProcessAnalyzer extends AnalyzerClient {
-    protected send(method: AnalyzerMethod, request: unknown): Promise<any> {
+    /** Decodes the request bytes with the service's own deserializer, as the gRPC server in the pack would. */
+    protected send(method: AnalyzerMethod, bytes: Uint8Array): Promise<any> {
         const handler = analyzerService()[method];
+        const request = definition[method].requestDeserialize(Buffer.from(bytes));
         return new Promise((resolve, reject) => handler({ request }, (err, resp) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp))));
     }
 }
