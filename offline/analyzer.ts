@@ -159,11 +159,13 @@ export class PolicyPackProcess extends AnalyzerClient {
     private client?: any;
     private readonly killOnExit = () => this.child?.kill("SIGKILL");
 
-    /** Compiles (or reuses) the pack in `packDir` and starts it. */
+    private ready: Promise<void> = Promise.resolve();
+
+    /** Compiles (or reuses) the pack in `packDir`, starts it and waits until it listens. */
     static async start(packDir: string): Promise<PolicyPackProcess> {
-        const pack = new PolicyPackProcess();
+        const pack = await PolicyPackProcess.spawn(packDir);
         try {
-            await pack.launch(buildPack(packDir).dir);
+            await pack.listening();
             return pack;
         } catch (e) {
             pack.close();
@@ -171,8 +173,34 @@ export class PolicyPackProcess extends AnalyzerClient {
         }
     }
 
-    private async launch(dir: string): Promise<void> {
-        const engineAddress = await this.startEngine();
+    /**
+     * Compiles (or reuses) the pack and starts its process, without waiting for it to listen: the
+     * caller works meanwhile and awaits `listening()` before its first request. The process must
+     * exist before that work starts: a program evaluation keeps this event loop busy, and a pack
+     * not yet spawned would wait for it instead of starting alongside.
+     */
+    static async spawn(packDir: string): Promise<PolicyPackProcess> {
+        const pack = new PolicyPackProcess();
+        try {
+            const dir = buildPack(packDir).dir;
+            const engineAddress = await pack.startEngine();
+            const child = pack.spawnPack(dir, engineAddress);
+            pack.ready = pack.readPort(child).then((port) => pack.connect(port));
+            // Awaited by listening(); until then a failure to start must not be an unhandled rejection.
+            pack.ready.catch(() => undefined);
+            return pack;
+        } catch (e) {
+            pack.close();
+            throw e;
+        }
+    }
+
+    /** Resolves once the pack listens; rejects if it could not start. */
+    listening(): Promise<void> {
+        return this.ready;
+    }
+
+    private spawnPack(dir: string, engineAddress: string): ChildProcess {
         process.once("exit", this.killOnExit);
         this.child = spawn(process.execPath, [RUN_POLICY_PACK, engineAddress, dir], {
             cwd: dir,
@@ -180,7 +208,10 @@ export class PolicyPackProcess extends AnalyzerClient {
             env: { ...process.env, PULUMI_NODEJS_ENGINE: engineAddress },
             stdio: ["ignore", "pipe", "pipe"],
         });
-        const port = await this.readPort(this.child);
+        return this.child;
+    }
+
+    private connect(port: number): void {
         this.client = new PreserializedAnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
             "grpc.max_receive_message_length": MAX_MESSAGE,
             "grpc.max_send_message_length": MAX_MESSAGE,

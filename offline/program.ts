@@ -4,6 +4,7 @@
 // resource options. `plan`, the tests and the benchmark all evaluate the program through here.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../config";
 import { DefaultProviders } from "./defaultProviders";
 import { computedOutputs, invokeAnswer } from "./fakeOutputs";
@@ -46,6 +47,8 @@ export interface RunOptions {
     preview?: boolean;
     /** The program module to evaluate; defaults to the project's index.ts. */
     program?: string;
+    /** Sees each resource as it is recorded (default providers included), in the order of `ProgramRun.resources`. */
+    onRecord?: (recorded: RecordedResource) => void;
 }
 
 export interface ProgramRun {
@@ -94,7 +97,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     let source = opts.source ?? readStackConfig(opts.stack);
     if (opts.overrides) source = withOverrides(source, opts.overrides);
     if (opts.secrets) source = withSecrets(source, opts.secrets);
-    const recording = await startRecording({ stack: opts.stack, preview, config: source.config, secretKeys: source.secretKeys });
+    const recording = await startRecording({ stack: opts.stack, preview, config: source.config, secretKeys: source.secretKeys, onRecord: opts.onRecord });
 
     forgetProgram(opts.program ?? PROGRAM);
     let failure: unknown;
@@ -113,6 +116,11 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     const stackTraceLimit = Error.stackTraceLimit;
     errorClass.prepareStackTrace = undefined;
     if (!process.env.DEBUG) Error.stackTraceLimit = 0;
+    // Each resource also parses a full stack for its source position, which only the engine's
+    // display uses and nothing here records.
+    const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+    const callsites = resourceClass.callsites;
+    resourceClass.callsites = () => [];
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             // The program is loaded the way the Node.js language host loads it.
@@ -130,6 +138,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     process.off("unhandledRejection", onUnhandled);
     errorClass.prepareStackTrace = prepareStackTrace;
     Error.stackTraceLimit = stackTraceLimit;
+    resourceClass.callsites = callsites;
     if (failure !== undefined) throw new ProgramError(failure, recording.resources);
     return { stack: opts.stack, preview, source, resources: recording.resources, outputs: recording.outputs };
 }
@@ -143,6 +152,8 @@ export interface RecordingOptions {
     secretKeys?: string[];
     /** Sees each registration request as the engine receives it, for what `RecordedResource` leaves out. */
     onRegister?: (request: any, recorded: RecordedResource) => void;
+    /** Sees each resource as it is recorded, default providers included, in the order of `Recording.resources`. */
+    onRecord?: (recorded: RecordedResource) => void;
 }
 
 export interface Recording {
@@ -168,22 +179,18 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
     let stackUrn: string | undefined;
     let outputs: Record<string, any> = {};
 
-    await pulumi.runtime.setMocks(
-        {
-            newResource: (args) => ({
-                id: preview ? undefined : `${args.name}-id`,
-                state: preview ? args.inputs : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
-            }),
-            call: (args) => {
-                const answer = invokeAnswer(args.token);
-                if (answer) return answer;
-                throw new Error(`offline: provider function ${args.token} has no answer without a cloud; derive the value from config or resource inputs`);
-            },
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => ({
+            id: preview ? undefined : `${args.name}-id`,
+            state: preview ? args.inputs : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
+        }),
+        call: (args) => {
+            const answer = invokeAnswer(args.token);
+            if (answer) return answer;
+            throw new Error(`offline: provider function ${args.token} has no answer without a cloud; derive the value from config or resource inputs`);
         },
-        PROJECT,
-        stack,
-        preview,
-    );
+    };
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, preview);
     pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
 
     const monitor: any = (pulumi.runtime as any).getMonitor();
@@ -196,21 +203,38 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
         if (type === STACK_TYPE) stackUrn = urn;
         return urn;
     };
-    const registerResource = monitor.registerResource.bind(monitor);
+    // The engine's answers arrive from the event loop, one at a time; answered at once, the whole
+    // evaluation would be one chain of promise callbacks and no I/O (a policy pack starting, its
+    // verdicts on the resources registered so far) would be served until it ends. One answer per
+    // turn of the loop, in the order the registrations completed.
+    const pending: (() => void)[] = [];
+    const answerNext = () => {
+        pending.shift()!();
+        if (pending.length) setImmediate(answerNext);
+    };
+    const answerLater = (answer: () => void) => {
+        if (pending.push(answer) === 1) setImmediate(answerNext);
+    };
+    const keep = (recorded: RecordedResource) => {
+        resources.push(recorded);
+        opts.onRecord?.(recorded);
+    };
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
-        registerResource(req, (err: any, resp: any) => {
-            if (!err && resp) {
-                const recorded = record(req, resp.getUrn());
+        const inputs = req.getObject()?.toJavaScript() ?? {};
+        answerRegistration(monitor, mocks, req, inputs).then(
+            (resp) => {
+                const recorded = record(req, resp.getUrn(), inputs);
                 if (needsDefaultProvider(recorded)) {
                     const provider = defaultProviders.refFor(recorded.type, req.getVersion());
                     recorded.provider = provider.ref;
-                    if (provider.created) resources.push(provider.created);
+                    if (provider.created) keep(provider.created);
                 }
-                resources.push(recorded);
+                keep(recorded);
                 opts.onRegister?.(req, recorded);
-            }
-            callback(err, resp);
-        });
+                answerLater(() => callback(null, resp));
+            },
+            (err) => answerLater(() => callback(err, undefined)),
+        );
     };
     const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
     monitor.registerResourceOutputs = (req: any, callback: (err: any, resp: any) => void) => {
@@ -242,7 +266,43 @@ function needsDefaultProvider(r: RecordedResource): boolean {
     return r.custom && !r.provider && r.type !== STACK_TYPE && !isProvider(r);
 }
 
-function record(req: any, urn: string): RecordedResource {
+/**
+ * The mock monitor's RegisterResource without its protobuf round trips: the request's properties
+ * are decoded once, for the mocks and the recording, and the answer carries the state as the value
+ * the SDK would decode from the response's Struct (the SDK answers itself that way on a failure).
+ */
+async function answerRegistration(monitor: any, mocks: pulumi.runtime.Mocks, req: any, inputs: Record<string, unknown>): Promise<any> {
+    const result = await mocks.newResource({
+        type: req.getType(),
+        name: req.getName(),
+        inputs: deserializeProperties(decodedStruct(inputs)),
+        provider: req.getProvider(),
+        custom: req.getCustom(),
+        id: req.getImportid(),
+    });
+    const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+    const state = await serializeProperties("", result.state);
+    monitor.resources.set(urn, { urn, id: result.id ?? null, state });
+    return {
+        getUrn: () => urn,
+        getId: () => result.id || "",
+        getObject: () => decodedStruct(state),
+        getPropertydependenciesMap: () => undefined,
+        getResult: () => REGISTRATION_SUCCEEDED,
+    };
+}
+
+/** `Result.SUCCESS` of resource.proto's RegisterResourceResponse. */
+const REGISTRATION_SUCCEEDED = 0;
+
+type Struct = Parameters<typeof deserializeProperties>[0];
+
+/** What the SDK reads of a google.protobuf.Struct it receives: its value (`toJavaScript`, nothing else). */
+function decodedStruct(value: Record<string, unknown>): Struct {
+    return { toJavaScript: () => value } as unknown as Struct;
+}
+
+function record(req: any, urn: string, inputs: Record<string, unknown>): RecordedResource {
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
         propertyDependencies[key] = deps.getUrnsList();
@@ -253,7 +313,7 @@ function record(req: any, urn: string): RecordedResource {
         type: req.getType(),
         name: req.getName(),
         custom: req.getCustom(),
-        inputs: req.getObject()?.toJavaScript() ?? {},
+        inputs,
         parent: req.getParent() || undefined,
         dependencies: req.getDependenciesList(),
         propertyDependencies,

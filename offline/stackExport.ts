@@ -165,13 +165,40 @@ export interface AnalysisInput {
  * in an audit, so that both see the same resources.
  */
 export function analysisForRun(run: ProgramRun): AnalysisInput {
-    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
-    const resources = run.resources.filter((r) => !isProvider(r));
-    const provider = (r: RecordedResource) => providerFor(r.provider, (urn) => byUrn.get(urn)?.inputs, byUrn);
-    const perResource = resources.map((r) => analyzedResource(r, r.inputs, provider(r)));
-    // The root stack's state is its outputs; every other resource's is its inputs, the same request.
-    const stack = resources.map((r, i) => (r.type === STACK_TYPE ? analyzedResource(r, run.outputs, provider(r)) : perResource[i]));
-    return { perResource, stack, undecryptedSecrets: 0 };
+    const analysis = new RunAnalysis();
+    for (const r of run.resources) analysis.add(r);
+    return analysis.complete(run.outputs);
+}
+
+/**
+ * A plan's analysis built as the program records resources, so that Analyze can be sent while it
+ * still runs: a resource's provider is always recorded before the resource.
+ */
+export class RunAnalysis {
+    private readonly byUrn = new Map<string, RecordedResource>();
+    private readonly resources: RecordedResource[] = [];
+    private readonly perResource: AnalyzedResource[] = [];
+
+    /** Adds the next recorded resource; returns what Analyze is sent for it (nothing for a provider). */
+    add(r: RecordedResource): AnalyzedResource | undefined {
+        this.byUrn.set(r.urn, r);
+        if (isProvider(r)) return undefined;
+        const analyzed = analyzedResource(r, r.inputs, this.provider(r));
+        this.resources.push(r);
+        this.perResource.push(analyzed);
+        return analyzed;
+    }
+
+    /** The whole input once the run has ended, with the stack's outputs. */
+    complete(outputs: Record<string, unknown>): AnalysisInput {
+        // The root stack's state is its outputs; every other resource's is its inputs, the same request.
+        const stack = this.resources.map((r, i) => (r.type === STACK_TYPE ? analyzedResource(r, outputs, this.provider(r)) : this.perResource[i]));
+        return { perResource: [...this.perResource], stack, undecryptedSecrets: 0 };
+    }
+
+    private provider(r: RecordedResource): AnalyzedResource["provider"] {
+        return providerFor(r.provider, (urn) => this.byUrn.get(urn)?.inputs, this.byUrn);
+    }
 }
 
 /**

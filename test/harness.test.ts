@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { byName, isSecretValue, runProgram, ProgramRun, ROOT, UNKNOWN, readStackConfig, withOverrides, configValue } from "./harness";
 
 const FIXTURE = path.join(__dirname, "fixtures", "edges.ts");
@@ -103,18 +104,25 @@ describe("offline harness", () => {
         assert.equal(source.config["release-platform:owner"], "me");
     });
 
-    it("captures no stack traces while the program runs and restores Error's settings after a run, also a failed one", async () => {
+    it("captures no stack traces while the program runs and restores the settings after a run, also a failed one", async () => {
         const failing = path.join(os.tmpdir(), `failing-program-${process.pid}.js`);
-        fs.writeFileSync(failing, `globalThis.stackTraceLimitSeen = Error.stackTraceLimit; throw new Error("broken program");\n`);
+        fs.writeFileSync(
+            failing,
+            `globalThis.stackTraceLimitSeen = Error.stackTraceLimit; globalThis.callsitesSeen = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))}).Resource.callsites().length; throw new Error("broken program");\n`,
+        );
         const limit = Error.stackTraceLimit;
+        const callsites = (pulumi.Resource as any).callsites;
         try {
             await assert.rejects(runProgram({ stack: "staging", program: failing }), /broken program/);
             assert.equal((globalThis as any).stackTraceLimitSeen, 0, "the program ran with stack traces off");
+            assert.equal((globalThis as any).callsitesSeen, 0, "resources parse no stack for their source position");
             assert.equal(Error.stackTraceLimit, limit);
+            assert.equal((pulumi.Resource as any).callsites, callsites);
             await runProgram({ stack: "staging", program: FIXTURE });
             assert.equal(Error.stackTraceLimit, limit);
         } finally {
             delete (globalThis as any).stackTraceLimitSeen;
+            delete (globalThis as any).callsitesSeen;
             fs.rmSync(failing, { force: true });
         }
     });

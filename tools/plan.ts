@@ -9,17 +9,17 @@
 // violations; 2: unusable input; 3: the check could not run.
 import * as fs from "fs";
 import * as path from "path";
-import type { ProgramRun } from "../offline/program";
+import type { ProgramRun, RecordedResource } from "../offline/program";
 import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offline/stackConfig";
 import { parseStackConfig, PROJECT, StackConfigError } from "../config";
 import { changeWindowOf } from "../release/changeWindow";
 import { releaseStepNotes } from "../release/state";
 import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
 import { renderMarkdown } from "./markdown";
-import { checkWith } from "../offline/policyCheck";
+import { checkWhilePreparing } from "../offline/policyCheck";
 import { diffResources, diffResourcesOfExport, diffResourcesOfRun, renderDiff } from "../offline/planDiff";
 import { countByLevel, liveColors, renderJson, Report, ShownResource } from "./report";
-import { analysisForRun, ExportResource, readStackExport, StackExport, toStackExport, writeStackExport } from "../offline/stackExport";
+import { ExportResource, RunAnalysis, readStackExport, StackExport, toStackExport, writeStackExport } from "../offline/stackExport";
 import { STACK_TYPE, urnName } from "../offline/wire";
 
 const USAGE =
@@ -68,11 +68,17 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
     if (!fs.existsSync(opts.policyConfigFile)) {
         throw new InputError(`no policy config for stack "${opts.stack}": ${relative(opts.policyConfigFile)} does not exist (pass --policy-config)`);
     }
-    const { prepared, check } = await checkWith(
+    // As in a preview, each resource is analyzed as soon as the program has registered it.
+    const analysis = new RunAnalysis();
+    const { prepared, check } = await checkWhilePreparing(
         opts.packDir,
-        opts.policyConfigFile,
-        () => evaluate(opts.stack, configFile, opts.program),
-        ({ run }) => ({ stack: opts.stack, project: PROJECT, dryRun: true, input: analysisForRun(run) }),
+        { policyConfigFile: opts.policyConfigFile, stack: opts.stack, project: PROJECT, dryRun: true },
+        (analyze) =>
+            evaluate(opts.stack, configFile, opts.program, (recorded) => {
+                const analyzed = analysis.add(recorded);
+                if (analyzed) analyze(analyzed);
+            }),
+        ({ run }) => analysis.complete(run.outputs),
     );
     const { run, source } = prepared;
     const exported = toStackExport(run);
@@ -116,7 +122,12 @@ function knownStacks(): string[] {
 }
 
 /** Loads the offline runner (and with it the Pulumi SDK) only now, so the policy pack starts meanwhile. */
-async function evaluate(stack: string, configFile: string, program?: string): Promise<{ run: ProgramRun; source: StackConfigSource }> {
+async function evaluate(
+    stack: string,
+    configFile: string,
+    program: string | undefined,
+    onRecord: (recorded: RecordedResource) => void,
+): Promise<{ run: ProgramRun; source: StackConfigSource }> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const runner: typeof import("../offline/program") = require("../offline/program");
     let source: StackConfigSource;
@@ -126,7 +137,7 @@ async function evaluate(stack: string, configFile: string, program?: string): Pr
         throw new InputError((e as Error).message);
     }
     try {
-        return { run: await runner.runProgram({ stack, source, preview: true, ...(program ? { program } : {}) }), source };
+        return { run: await runner.runProgram({ stack, source, preview: true, onRecord, ...(program ? { program } : {}) }), source };
     } catch (e) {
         const cause = e instanceof runner.ProgramError ? e.cause : e;
         // The program names Pulumi.<stack>.yaml; say which file the values really came from.
