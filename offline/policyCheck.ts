@@ -26,24 +26,45 @@ export interface CheckResult {
 const CONCURRENCY = 8;
 
 /**
+ * From this many resources on, AnalyzeStack goes to a second pack process, which answers it while
+ * the first still answers Analyze (the pack is single-threaded): the stack request then takes
+ * longer than a second pack takes to start, about a second.
+ */
+export const SECOND_PACK_FROM_RESOURCES = 500;
+
+export interface CheckOptions {
+    /** How many resources make AnalyzeStack go to a second pack; default `SECOND_PACK_FROM_RESOURCES`. */
+    secondPackFrom?: number;
+}
+
+/**
  * Starts the pack's process, runs `prepare` while the pack loads (the two take about as long and
- * overlap well), then checks what `prepare` produced. The pack is stopped in every case.
+ * overlap well), then checks what `prepare` produced. The packs are stopped in every case.
  */
 export async function checkWith<T>(
     packDir: string,
     policyConfigFile: string,
     prepare: () => Promise<T>,
     request: (prepared: T) => Omit<CheckRequest, "policyConfigFile">,
+    options: CheckOptions = {},
 ): Promise<{ prepared: T; check: CheckResult }> {
     // Read the config before starting anything, so a bad file fails fast.
     const given = readPolicyConfigFile(policyConfigFile);
-    const pack = await PolicyPackProcess.spawn(packDir);
+    const packs = new Packs(packDir, given, options);
     try {
+        const pack = await packs.first();
         const prepared = await prepare();
-        await pack.listening();
-        return { prepared, check: await check(pack, given, { ...request(prepared), policyConfigFile }, pack.logs) };
+        const req = { ...request(prepared), policyConfigFile };
+        const stackPack = packs.forStack(req, req.input.stack.length);
+        const { info, warnings } = await packs.configured(pack, req);
+        const encoder = new RequestEncoder();
+        const [perResource, stack] = await Promise.all([
+            mapConcurrently(req.input.perResource, CONCURRENCY, (r) => pack.analyze(r, encoder)),
+            stackPack.then((p) => p.analyzeStack(req.input.stack, encoder)),
+        ]);
+        return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
     } finally {
-        pack.close();
+        packs.close();
     }
 }
 
@@ -61,41 +82,108 @@ export async function checkWhilePreparing<T>(
     target: CheckTarget,
     prepare: (analyze: (resource: AnalyzedResource) => void) => Promise<T>,
     input: (prepared: T) => AnalysisInput,
+    options: CheckOptions = {},
 ): Promise<{ prepared: T; check: CheckResult }> {
     const given = readPolicyConfigFile(target.policyConfigFile);
-    const pack = await PolicyPackProcess.spawn(packDir);
+    const packs = new Packs(packDir, given, options);
     try {
-        const configured = pack.listening().then(() => configurePack(pack, given, target));
+        const pack = await packs.first();
+        const configured = packs.configured(pack, target);
         const encoder = new RequestEncoder();
         const limit = concurrencyLimit(CONCURRENCY);
         const sent: AnalyzedResource[] = [];
-        let done = 0;
-        configured.then(() => (global as any).__phase?.("configured"));
         const answers: Promise<Diagnostic[]>[] = [];
+        let stackPack: Promise<AnalyzerClient> | undefined;
         const prepared = await prepare((resource) => {
             sent.push(resource);
+            // Started as soon as the stack is known to be large, so that it is ready when the run ends.
+            stackPack ??= sent.length >= packs.secondPackFrom ? packs.forStack(target, sent.length) : undefined;
             const answer = limit(() => configured.then(() => pack.analyze(resource, encoder)));
             // Awaited below; a failure while `prepare` still runs must not be an unhandled rejection.
             answer.catch(() => undefined);
-            answer.then(() => {
-                done++;
-                if (done === 1) (global as any).__phase?.("first answer");
-            });
             answers.push(answer);
         });
-        (global as any).__phase?.(`prepared, ${done}/${sent.length} answered`);
         const { info, warnings } = await configured;
         const all = input(prepared);
         if (all.perResource.length !== sent.length || all.perResource.some((r, i) => r !== sent[i])) {
             throw new Error(`the check was handed ${sent.length} resources while preparing, but the input has ${all.perResource.length} others`);
         }
-        const perResource = await Promise.all(answers);
-        (global as any).__phase?.("all answered");
-        const stack = await pack.analyzeStack(all.stack, encoder);
-        (global as any).__phase?.("stack analyzed");
-        return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: pack.logs, warnings } };
+        const [perResource, stack] = await Promise.all([
+            Promise.all(answers),
+            (stackPack ?? packs.forStack(target, all.stack.length)).then((p) => p.analyzeStack(all.stack, encoder)),
+        ]);
+        return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
     } finally {
-        pack.close();
+        packs.close();
+    }
+}
+
+/**
+ * The pack processes of one check: the first, started at once, and for a large stack a second one
+ * for AnalyzeStack, configured the same way. Every pack is stopped by `close()`.
+ */
+class Packs {
+    readonly secondPackFrom: number;
+    private readonly started: Promise<PolicyPackProcess>[] = [];
+    private readonly spawned: PolicyPackProcess[] = [];
+    private closed = false;
+    private readonly configurations = new Map<PolicyPackProcess, Promise<{ info: PackInfo; warnings: string[] }>>();
+
+    constructor(
+        private readonly packDir: string,
+        private readonly given: Record<string, GivenConfig>,
+        options: CheckOptions,
+    ) {
+        this.secondPackFrom = options.secondPackFrom ?? SECOND_PACK_FROM_RESOURCES;
+    }
+
+    /** Spawns the first pack (its process runs from now on) and resolves once it is spawned. */
+    first(): Promise<PolicyPackProcess> {
+        return this.spawn();
+    }
+
+    /** The first pack configured for `target`: once per pack. */
+    configured(pack: PolicyPackProcess, target: CheckTarget): Promise<{ info: PackInfo; warnings: string[] }> {
+        let configured = this.configurations.get(pack);
+        if (!configured) {
+            configured = pack.listening().then(() => configurePack(pack, this.given, target));
+            // Awaited by whoever needs it; until then a failure must not be an unhandled rejection.
+            configured.catch(() => undefined);
+            this.configurations.set(pack, configured);
+        }
+        return configured;
+    }
+
+    /** The pack to send AnalyzeStack to, configured: a second one for `resources` at or above the threshold. */
+    forStack(target: CheckTarget, resources: number): Promise<AnalyzerClient> {
+        const pack = resources >= this.secondPackFrom ? this.spawn() : this.started[0];
+        const ready = pack.then(async (p) => {
+            await this.configured(p, target);
+            return p;
+        });
+        ready.catch(() => undefined);
+        return ready;
+    }
+
+    logs(): LogMessage[] {
+        return this.spawned.flatMap((p) => p.logs);
+    }
+
+    /** Stops every pack, also one whose start is still under way. */
+    close(): void {
+        this.closed = true;
+        for (const p of this.spawned) p.close();
+    }
+
+    private spawn(): Promise<PolicyPackProcess> {
+        const pack = PolicyPackProcess.spawn(this.packDir).then((p) => {
+            if (this.closed) p.close();
+            else this.spawned.push(p);
+            return p;
+        });
+        pack.catch(() => undefined);
+        this.started.push(pack);
+        return pack;
     }
 }
 

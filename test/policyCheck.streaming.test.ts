@@ -2,7 +2,7 @@
 // preview. Its verdicts must be those of a check of the finished run, through the real pack.
 import * as assert from "node:assert/strict";
 import * as path from "path";
-import type { Diagnostic } from "../offline/analyzer";
+import { Diagnostic, PolicyPackProcess } from "../offline/analyzer";
 import { checkWhilePreparing, checkWith } from "../offline/policyCheck";
 import { analysisForRun, RunAnalysis } from "../offline/stackExport";
 import { PROJECT } from "../config";
@@ -49,6 +49,60 @@ describe("policy check while the program runs", function () {
         const policies = new Set(streamed.check.violations.map((v) => v.policyName));
         assert.ok(policies.has("rds-multi-az") && policies.has("eks-node-groups-span-zones"), [...policies].join(", "));
         assert.deepEqual(verdicts(streamed.check.violations), verdicts(after.check.violations));
+    });
+
+    it("gives the same verdicts with AnalyzeStack in a second pack, while planning and in an audit", async () => {
+        const run = await runProgram({ stack: "staging" });
+        const input = analysisForRun(run);
+        const audit = (secondPackFrom: number) =>
+            checkWith(
+                PACK_DIR,
+                TARGET.policyConfigFile,
+                async () => input,
+                (i) => ({ ...TARGET, input: i }),
+                { secondPackFrom },
+            );
+        const plan = (secondPackFrom: number) =>
+            checkWhilePreparing(
+                PACK_DIR,
+                TARGET,
+                async (analyze) => {
+                    input.perResource.forEach(analyze);
+                    return input;
+                },
+                (i) => i,
+                { secondPackFrom },
+            );
+        const packsStarted = async <T>(check: () => Promise<T>): Promise<[T, number]> => {
+            const spawn = PolicyPackProcess.spawn;
+            let started = 0;
+            PolicyPackProcess.spawn = (dir: string) => {
+                started++;
+                return spawn.call(PolicyPackProcess, dir);
+            };
+            try {
+                return [await check(), started];
+            } finally {
+                PolicyPackProcess.spawn = spawn;
+            }
+        };
+        const [single, singleStarted] = await packsStarted(() => audit(Infinity));
+        const onePack = verdicts(single.check.violations);
+        assert.equal(singleStarted, 1);
+        assert.ok(
+            onePack.some((v) => v.includes("eks-node-groups-span-zones")),
+            "a stack policy reports",
+        );
+        const cases: [() => Promise<{ check: { violations: Diagnostic[] } }>, number][] = [
+            [() => audit(1), 2],
+            [() => plan(1), 2],
+            [() => plan(Infinity), 1],
+        ];
+        for (const [check, packs] of cases) {
+            const [result, started] = await packsStarted(check);
+            assert.equal(started, packs);
+            assert.deepEqual(verdicts(result.check.violations), onePack);
+        }
     });
 
     it("describes every resource's provider: providers are recorded before the resources that use them", async () => {
