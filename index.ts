@@ -1,6 +1,6 @@
 // Reads the stack config and wires the components; all logic lives in config/ and components/.
 import * as pulumi from "@pulumi/pulumi";
-import { alertingSecrets, loadStackConfig, redisUrlSecret } from "./config";
+import { alertingSecrets, loadStackConfig, redisUrlSecret } from "./config/program";
 import { standardTags } from "./components/tags";
 import { Network } from "./components/network";
 import { EksCluster } from "./components/eks";

@@ -22,6 +22,8 @@ const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const RUN_POLICY_PACK = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js"));
+/** Keeps the TypeScript compiler out of the pack's process: the pack it runs is already JavaScript. */
+const PACK_PRELOAD = path.join(__dirname, "packPreload.js");
 const MAX_MESSAGE = 400 * 1024 * 1024;
 const START_TIMEOUT_MS = 60_000;
 
@@ -202,7 +204,7 @@ export class PolicyPackProcess extends AnalyzerClient {
 
     private spawnPack(dir: string, engineAddress: string): ChildProcess {
         process.once("exit", this.killOnExit);
-        this.child = spawn(process.execPath, [RUN_POLICY_PACK, engineAddress, dir], {
+        this.child = spawn(process.execPath, ["--require", PACK_PRELOAD, RUN_POLICY_PACK, engineAddress, dir], {
             cwd: dir,
             // The Node.js runtime sends `pulumi.log` calls to the engine named here.
             env: { ...process.env, PULUMI_NODEJS_ENGINE: engineAddress },
