@@ -3,8 +3,8 @@
 // containers name, with the NetworkPolicies letting Prometheus in.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { upstreamValuesFile } from "./support/upstream";
 import { byType, configValue, plain, ProgramRun, readStackConfig, RecordedResource, runProgram } from "./harness";
 
 const T = {
@@ -13,8 +13,6 @@ const T = {
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     helmRelease: "kubernetes:helm.sh/v3:Release",
 };
-/** The pinned charts' upstream values.yaml files, next to the repository (the CI copy of shared/). */
-const UPSTREAM_CHARTS = path.resolve(__dirname, "..", "..", "shared", "upstream", "charts");
 
 function inputs(r: RecordedResource): any {
     return plain(r.inputs);
@@ -34,7 +32,7 @@ function isEmpty(selector: unknown): boolean {
 
 /** What the chart's prometheus.yaml template renders as podMonitorSelector and podMonitorNamespaceSelector. */
 function prometheusPodMonitorSelection(release: any): { selector: any; namespaceSelector: any } {
-    const file = path.join(UPSTREAM_CHARTS, `${release.chart}-${release.version}.values.yaml`);
+    const file = upstreamValuesFile(release.chart, release.version);
     assert.ok(fs.existsSync(file), `upstream values of ${release.chart} ${release.version} at ${file}`);
     const values = deepMerge(yaml.load(fs.readFileSync(file, "utf8")), release.values);
     const spec = values.prometheus.prometheusSpec;

@@ -5,14 +5,13 @@
 // resources the real program registers for the shipped stacks.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { byName, byType, dependsOn, inputs, ProgramRun, RecordedResource } from "./harness";
 import { toStackExport } from "../offline/stackExport";
+import { upstreamValuesFile } from "./support/upstream";
 import { CHAT_WEBHOOK_URL, chartRelease, isSecretAt, PAGING_ROUTING_KEY, recordedPlatform, T, visibleText } from "./support/platform";
 
 const runs = recordedPlatform();
-const UPSTREAM_VALUES = path.resolve(__dirname, "..", "..", "shared", "upstream", "charts", "kube-prometheus-stack-65.1.1.values.yaml");
 
 interface Matcher {
     name: string;
@@ -108,7 +107,7 @@ describe("platform: alert routing", () => {
                 // The Alertmanager (and so the operator's lookup of the named config) is in the release's namespace.
                 assert.equal(inputs(config).metadata.namespace, inputs(release).namespace);
                 // Helm ignores unknown keys: the key must be the pinned chart's own.
-                const upstream = yaml.load(fs.readFileSync(UPSTREAM_VALUES, "utf8")) as any;
+                const upstream = yaml.load(fs.readFileSync(upstreamValuesFile(inputs(release).chart, inputs(release).version), "utf8")) as any;
                 assert.ok(
                     "alertmanagerConfiguration" in upstream.alertmanager.alertmanagerSpec,
                     "alertmanager.alertmanagerSpec.alertmanagerConfiguration is a chart value",

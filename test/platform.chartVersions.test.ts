@@ -5,14 +5,14 @@
 // upstream values.yaml (Helm ignores unknown keys silently).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { CHART_TABLE_VERSIONS, PLATFORM_CHART_VERSIONS, platformChartVersions } from "../chartVersions";
 import { Checker } from "../config/reader";
 import { kubernetesVersionIn } from "../config/checks";
 import { EKS_SUPPORTED_VERSIONS } from "../thresholds";
-import { byType, configValue, inputs, ProgramRun, readStackConfig, ROOT, runProgram } from "./harness";
+import { byType, configValue, inputs, ProgramRun, readStackConfig, runProgram } from "./harness";
 import { chartRelease, only, recordedPlatform, T } from "./support/platform";
+import { upstreamValuesFile } from "./support/upstream";
 
 const runs = recordedPlatform();
 
@@ -24,9 +24,6 @@ const runs = recordedPlatform();
  */
 const AUTOSCALER_CHART_WITH_VOLUMEATTACHMENTS = "9.46.3";
 
-/** Upstream values.yaml copies: the repository's own for versions shared/ lacks, then shared/ (the pinned charts of before). */
-const UPSTREAM_CHART_DIRS = [path.join(__dirname, "fixtures", "upstream", "charts"), path.resolve(ROOT, "..", "shared", "upstream", "charts")];
-
 /** Values the charts read as free-form maps, each entry becoming a flag: no key of them is in values.yaml. */
 const FREE_FORM_VALUES: Record<string, string[]> = { "cluster-autoscaler": ["extraArgs"] };
 
@@ -34,9 +31,7 @@ const FREE_FORM_VALUES: Record<string, string[]> = { "cluster-autoscaler": ["ext
 const VALUES_CHECKED = ["metrics-server", "aws-load-balancer-controller", "cluster-autoscaler"];
 
 function upstreamValues(chart: string, version: string): any {
-    const file = UPSTREAM_CHART_DIRS.map((dir) => path.join(dir, `${chart}-${version}.values.yaml`)).find((f) => fs.existsSync(f));
-    assert.ok(file, `no upstream values.yaml of ${chart} ${version} in ${UPSTREAM_CHART_DIRS.join(" or ")}`);
-    return yaml.load(fs.readFileSync(file, "utf8"));
+    return yaml.load(fs.readFileSync(upstreamValuesFile(chart, version), "utf8"));
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
