@@ -209,8 +209,10 @@ export async function startRecording(opts: RecordingOptions): Promise<Recording>
     // turn of the loop, in the order the registrations completed.
     const pending: (() => void)[] = [];
     const answerNext = () => {
-        pending.shift()!();
+        const answer = pending.shift()!;
+        // Scheduled first, so that an answer that throws does not stop the ones after it.
         if (pending.length) setImmediate(answerNext);
+        answer();
     };
     const answerLater = (answer: () => void) => {
         if (pending.push(answer) === 1) setImmediate(answerNext);
