@@ -58,8 +58,9 @@ export async function checkWith<T>(
         const stackPack = packs.forStack(req, req.input.stack.length);
         const { info, warnings } = await packs.configured(pack, req);
         const encoder = new RequestEncoder();
+        const limit = concurrencyLimit(CONCURRENCY);
         const [perResource, stack] = await Promise.all([
-            mapConcurrently(req.input.perResource, CONCURRENCY, (r) => pack.analyze(r, encoder)),
+            Promise.all(req.input.perResource.map((r) => limit(() => pack.analyze(r, encoder)))),
             stackPack.then((p) => p.analyzeStack(req.input.stack, encoder)),
         ]);
         return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
@@ -222,20 +223,8 @@ export async function configurePack(
 export async function check(analyzer: AnalyzerClient, given: Record<string, GivenConfig>, req: CheckRequest, logs: LogMessage[] = []): Promise<CheckResult> {
     const { info, warnings } = await configurePack(analyzer, given, req);
     const encoder = new RequestEncoder();
-    const perResource = await mapConcurrently(req.input.perResource, CONCURRENCY, (r) => analyzer.analyze(r, encoder));
+    const limit = concurrencyLimit(CONCURRENCY);
+    const perResource = await Promise.all(req.input.perResource.map((r) => limit(() => analyzer.analyze(r, encoder))));
     const stack = await analyzer.analyzeStack(req.input.stack, encoder);
     return { pack: info, violations: [...perResource.flat(), ...stack], logs, warnings };
-}
-
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            results[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }

@@ -10,7 +10,6 @@
 // plans before and after its edit in one process), then plan and audit of the prod stack with its
 // services copied to each size of `--services`, as a table with peak memory and the marginal
 // cost per resource.
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,30 +26,9 @@ const USAGE = "usage: npm run bench [-- --iterations <n>] [--tests] [--scale [--
 const DEFAULT_SCALE = [3, 30, 100];
 const REPLICAS = 10;
 
-function runTool(tool: string, args: string[]): Promise<{ ms: number; code: number; stderr: string }> {
-    const started = process.hrtime.bigint();
-    return new Promise((resolve) => {
-        execFile(
-            process.execPath,
-            ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", `${tool}.ts`), ...args],
-            { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 },
-            (err, _stdout, stderr) => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code: err ? ((err as any).code ?? -1) : 0, stderr }),
-        );
-    });
-}
-
-function runMocha(): Promise<{ ms: number; code: number; stderr: string }> {
-    const started = process.hrtime.bigint();
-    return new Promise((resolve) => {
-        execFile(process.execPath, [require.resolve("mocha/bin/mocha.js")], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, _stdout, stderr) =>
-            resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code: err ? ((err as any).code ?? -1) : 0, stderr }),
-        );
-    });
-}
-
 async function time(label: string, iterations: number, tool: string, args: string[]): Promise<number> {
     return measure(label, iterations, async () => {
-        const run = await runTool(tool, args);
+        const run = await measureCommand(toolArgs(tool, args));
         if (run.code > 1) throw new Error(`${label} failed (exit ${run.code}): ${run.stderr.trim()}`);
         return run.ms;
     });
@@ -134,7 +112,7 @@ async function standard(dir: string, iterations: number, tests: boolean): Promis
     await timeAnalysisInterval(prodConfig, prodConfig.release.analysis, iterations, measure);
     if (tests) {
         await measure("test suite (mocha, without tsc)", 1, async () => {
-            const run = await runMocha();
+            const run = await measureCommand([require.resolve("mocha/bin/mocha.js")]);
             if (run.code !== 0) throw new Error(`the test suite failed (exit ${run.code}); run npm test`);
             return run.ms;
         });

@@ -35,8 +35,8 @@ export function measureCommand(args: string[]): Promise<Measured> {
             clearInterval(poll);
             const ms = Number(process.hrtime.bigint() - started) / 1e6;
             const own = peaks.get(child.pid!) ?? 0;
-            const child_ = Math.max(0, ...[...peaks].filter(([pid]) => pid !== child.pid).map(([, v]) => v));
-            resolve({ ms, peak: { own, child: child_ }, code: err ? Number((err as any).code ?? -1) : 0, stdout, stderr });
+            const largestChild = Math.max(0, ...[...peaks].filter(([pid]) => pid !== child.pid).map(([, v]) => v));
+            resolve({ ms, peak: { own, child: largestChild }, code: err ? Number((err as any).code ?? -1) : 0, stdout, stderr });
         });
         const poll = setInterval(() => {
             for (const pid of processTree(child.pid!)) {
