@@ -9,6 +9,8 @@ export interface NetworkArgs {
     environment: Environment;
     /** Zones to spread over: a public and a private subnet and a NAT gateway in each. */
     availabilityZones: string[];
+    /** The AWS region (config `aws:region`): the flow logs' role trusts only this region's flow logs. */
+    region: string;
     /** VPC CIDR, /16 to /20 (validated with the stack config). */
     cidrBlock: string;
     /** Tags of every AWS resource the component creates (a `Name` is added per resource). */
@@ -104,7 +106,7 @@ export class Network extends pulumi.ComponentResource {
         const natPerZone = args.natGatewayPerZone ?? args.environment === "prod";
         const natGateways = this.natGateways(name, plan, publicSubnets, natPerZone);
         this.routePrivateSubnets(name, vpc, plan, privateSubnets, natGateways);
-        this.flowLogs(name, vpc, args.flowLogRetentionDays ?? (args.environment === "prod" ? 365 : 90));
+        this.flowLogs(name, vpc, args.region, args.flowLogRetentionDays ?? (args.environment === "prod" ? 365 : 90));
 
         this.vpcId = vpc.id;
         this.publicSubnetIds = pulumi.output(publicSubnets.map((s) => s.id));
@@ -153,13 +155,17 @@ export class Network extends pulumi.ComponentResource {
         });
     }
 
-    private flowLogs(name: string, vpc: aws.ec2.Vpc, retentionInDays: number): void {
+    private flowLogs(name: string, vpc: aws.ec2.Vpc, region: string, retentionInDays: number): void {
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-flow-logs`,
             { name: `/release-platform/${this.prefix}/vpc-flow-logs`, retentionInDays, tags: this.named("vpc-flow-logs") },
             { parent: this },
         );
-        const role = new aws.iam.Role(`${name}-flow-logs`, { assumeRolePolicy: flowLogsTrustPolicy(), tags: this.named("vpc-flow-logs") }, { parent: this });
+        const role = new aws.iam.Role(
+            `${name}-flow-logs`,
+            { assumeRolePolicy: flowLogsTrustPolicy(region), tags: this.named("vpc-flow-logs") },
+            { parent: this },
+        );
         new aws.iam.RolePolicy(
             `${name}-flow-logs`,
             {
@@ -188,9 +194,7 @@ export class Network extends pulumi.ComponentResource {
  * AWS advises for service principals): `aws:SourceAccount` and `aws:SourceArn` from the caller's
  * identity at run time.
  */
-export function flowLogsTrustPolicy(): pulumi.Output<string> {
-    const regionName = aws.config.region;
-    if (!regionName) throw new Error("aws:region is not set in the stack config");
+export function flowLogsTrustPolicy(region: string): pulumi.Output<string> {
     return aws.getCallerIdentityOutput().accountId.apply((accountId) =>
         JSON.stringify({
             Version: "2012-10-17",
@@ -201,7 +205,7 @@ export function flowLogsTrustPolicy(): pulumi.Output<string> {
                     Action: "sts:AssumeRole",
                     Condition: {
                         StringEquals: { "aws:SourceAccount": accountId },
-                        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${regionName}:${accountId}:vpc-flow-log/*` },
+                        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${region}:${accountId}:vpc-flow-log/*` },
                     },
                 },
             ],

@@ -14,6 +14,8 @@ export interface EksClusterArgs {
     environment: Environment;
     /** Kubernetes version, node sizes and counts, API access CIDRs and admin roles, from stack config. */
     cluster: ClusterConfig;
+    /** The AWS region (config `aws:region`): the kubeconfig's `aws eks get-token` and the charts need it. */
+    region: string;
     /** The VPC the cluster, its nodes and its load balancers live in. */
     vpcId: pulumi.Input<string>;
     /** Subnets for internet-facing load balancers; the control plane also gets interfaces here. */
@@ -68,7 +70,7 @@ export class EksCluster extends pulumi.ComponentResource {
         const addons = this.coreAddons(name, cluster, nodeGroup);
 
         this.clusterName = cluster.name;
-        this.kubeconfig = pulumi.secret(kubeconfigFor(cluster, requireRegion()));
+        this.kubeconfig = pulumi.secret(kubeconfigFor(cluster, args.region));
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
         this.nodeSecurityGroupId = nodeSecurityGroup.id;
         this.oidcProviderArn = oidc.arn;
@@ -79,7 +81,7 @@ export class EksCluster extends pulumi.ComponentResource {
                 clusterName: this.clusterName,
                 knownClusterName: this.baseName,
                 kubernetesVersion: args.cluster.kubernetesVersion,
-                region: requireRegion(),
+                region: args.region,
                 vpcId: args.vpcId,
                 oidc,
                 ready: [nodeGroup, ...addons],
@@ -285,12 +287,6 @@ export class EksCluster extends pulumi.ComponentResource {
             );
         }
     }
-}
-
-function requireRegion(): string {
-    const region = aws.config.region;
-    if (!region) throw new Error("aws:region is not set in the stack config");
-    return region;
 }
 
 function oidcIssuer(cluster: aws.eks.Cluster): pulumi.Output<string> {
