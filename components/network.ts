@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment } from "../config";
+import { MAX_AVAILABILITY_ZONES } from "../thresholds";
 import { clusterSharedTag, eksClusterName, Tags, withName } from "./tags";
 
 export interface NetworkArgs {
@@ -30,7 +31,7 @@ export interface SubnetPlan {
 
 /** Up to 6 zones (the stack config allows no more): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
 export function planSubnets(vpcCidr: string, zones: string[]): SubnetPlan[] {
-    if (zones.length > 6) throw new Error(`at most 6 availability zones fit the subnet plan, got ${zones.length}`);
+    if (zones.length > MAX_AVAILABILITY_ZONES) throw new Error(`at most ${MAX_AVAILABILITY_ZONES} availability zones fit the subnet plan, got ${zones.length}`);
     return zones.map((zone, i) => ({
         zone,
         privateCidr: cidrSubnet(vpcCidr, 3, i),
