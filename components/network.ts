@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment } from "../config";
-import { MAX_AVAILABILITY_ZONES } from "../thresholds";
+import { LOG_RETENTION_DAYS, MAX_AVAILABILITY_ZONES } from "../thresholds";
 import { clusterSharedTag, eksClusterName, Tags, withName } from "./tags";
 
 export interface NetworkArgs {
@@ -107,7 +107,7 @@ export class Network extends pulumi.ComponentResource {
         const natPerZone = args.natGatewayPerZone ?? args.environment === "prod";
         const natGateways = this.natGateways(name, plan, publicSubnets, natPerZone);
         this.routePrivateSubnets(name, vpc, plan, privateSubnets, natGateways);
-        this.flowLogs(name, vpc, args.region, args.flowLogRetentionDays ?? (args.environment === "prod" ? 365 : 90));
+        this.flowLogs(name, vpc, args.region, args.flowLogRetentionDays ?? LOG_RETENTION_DAYS[args.environment]);
 
         this.vpcId = vpc.id;
         this.publicSubnetIds = pulumi.output(publicSubnets.map((s) => s.id));

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig, Environment } from "../../config";
+import { LOG_RETENTION_DAYS } from "../../thresholds";
 import { eksClusterName, Tags, withName } from "../tags";
 import { installPlatformCharts } from "./charts";
 import { serviceRole } from "./serviceRole";
@@ -61,7 +62,7 @@ export class EksCluster extends pulumi.ComponentResource {
         super("release-platform:aws:EksCluster", name, {}, opts);
         this.tags = args.tags;
         this.baseName = eksClusterName(args.environment);
-        const retentionInDays = args.environment === "prod" ? 365 : 90;
+        const retentionInDays = LOG_RETENTION_DAYS[args.environment];
 
         const cluster = this.controlPlane(name, args, retentionInDays);
         const oidc = this.oidcProvider(name, cluster);
