@@ -18,6 +18,7 @@ const tags = standardTags(config);
 const network = new Network("network", {
     environment: config.environment,
     availabilityZones: config.availabilityZones,
+    region: config.region,
     cidrBlock: config.vpcCidr,
     tags,
 });
@@ -25,6 +26,7 @@ const network = new Network("network", {
 const cluster = new EksCluster("cluster", {
     environment: config.environment,
     cluster: config.cluster,
+    region: config.region,
     vpcId: network.vpcId,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,

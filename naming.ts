@@ -94,7 +94,8 @@ export interface ImageReference {
 const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?$`);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+/** An image tag: up to 128 letters, digits, `_`, `.`, `-`, not starting with `.` or `-`. */
+export const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 /** Digest lengths of the registered algorithms; others follow the grammar's `[0-9a-fA-F]{32,}`. */
 const DIGESTS: Record<string, RegExp> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
 const MAX_NAME_LENGTH = 255;
@@ -121,7 +122,7 @@ export function parseImageReference(reference: string): ImageReference | string 
     if (colon > slash) {
         tag = rest.slice(colon + 1);
         rest = rest.slice(0, colon);
-        if (!TAG.test(tag)) return `the tag ${JSON.stringify(tag)} is not a valid tag`;
+        if (!IMAGE_TAG.test(tag)) return `the tag ${JSON.stringify(tag)} is not a valid tag`;
     }
     const parts = rest.split("/");
     const hasDomain = parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost" || /[A-Z]/.test(parts[0]));

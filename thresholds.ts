@@ -40,3 +40,6 @@ export const MAX_READ_REPLICAS = 5;
 export const MIN_AVAILABILITY_ZONES = { staging: 2, prod: 3 } as const;
 /** The subnet layout gives each zone an eighth of the VPC block, for at most 6 zones. */
 export const MAX_AVAILABILITY_ZONES = 6;
+
+/** Days CloudWatch keeps the platform's logs (VPC flow logs, EKS control-plane logs). */
+export const LOG_RETENTION_DAYS = { staging: 90, prod: 365 } as const;

@@ -28,20 +28,11 @@ import {
     smokeJobName,
     versionLabel,
 } from "../conventions";
+import { imageRef } from "../naming";
 import { AlertRules } from "./alertRules";
 import { MaintenancePage } from "./maintenancePage";
 import { servicePodMonitor } from "./podMonitor";
-import {
-    APP_RESOURCES,
-    containerSecurityContext,
-    imageRef,
-    livenessProbe,
-    READINESS_PATH,
-    readinessProbe,
-    restrictedPodSpec,
-    tmpMount,
-    zoneSpread,
-} from "./podSpec";
+import { APP_RESOURCES, containerSecurityContext, livenessProbe, READINESS_PATH, readinessProbe, restrictedPodSpec, tmpMount, zoneSpread } from "./podSpec";
 
 /** What this component needs of a MigrationJob. */
 export interface ReleaseMigration {

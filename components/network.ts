@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { Environment } from "../config";
+import { LOG_RETENTION_DAYS, MAX_AVAILABILITY_ZONES } from "../thresholds";
 import { clusterSharedTag, eksClusterName, Tags, withName } from "./tags";
 
 export interface NetworkArgs {
@@ -9,6 +10,8 @@ export interface NetworkArgs {
     environment: Environment;
     /** Zones to spread over: a public and a private subnet and a NAT gateway in each. */
     availabilityZones: string[];
+    /** The AWS region (config `aws:region`): the flow logs' role trusts only this region's flow logs. */
+    region: string;
     /** VPC CIDR, /16 to /20 (validated with the stack config). */
     cidrBlock: string;
     /** Tags of every AWS resource the component creates (a `Name` is added per resource). */
@@ -28,7 +31,7 @@ export interface SubnetPlan {
 
 /** Up to 6 zones (the stack config allows no more): private blocks take the first 6 eighths, public blocks sit in the last eighth. */
 export function planSubnets(vpcCidr: string, zones: string[]): SubnetPlan[] {
-    if (zones.length > 6) throw new Error(`at most 6 availability zones fit the subnet plan, got ${zones.length}`);
+    if (zones.length > MAX_AVAILABILITY_ZONES) throw new Error(`at most ${MAX_AVAILABILITY_ZONES} availability zones fit the subnet plan, got ${zones.length}`);
     return zones.map((zone, i) => ({
         zone,
         privateCidr: cidrSubnet(vpcCidr, 3, i),
@@ -104,7 +107,7 @@ export class Network extends pulumi.ComponentResource {
         const natPerZone = args.natGatewayPerZone ?? args.environment === "prod";
         const natGateways = this.natGateways(name, plan, publicSubnets, natPerZone);
         this.routePrivateSubnets(name, vpc, plan, privateSubnets, natGateways);
-        this.flowLogs(name, vpc, args.flowLogRetentionDays ?? (args.environment === "prod" ? 365 : 90));
+        this.flowLogs(name, vpc, args.region, args.flowLogRetentionDays ?? LOG_RETENTION_DAYS[args.environment]);
 
         this.vpcId = vpc.id;
         this.publicSubnetIds = pulumi.output(publicSubnets.map((s) => s.id));
@@ -153,13 +156,17 @@ export class Network extends pulumi.ComponentResource {
         });
     }
 
-    private flowLogs(name: string, vpc: aws.ec2.Vpc, retentionInDays: number): void {
+    private flowLogs(name: string, vpc: aws.ec2.Vpc, region: string, retentionInDays: number): void {
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-flow-logs`,
             { name: `/release-platform/${this.prefix}/vpc-flow-logs`, retentionInDays, tags: this.named("vpc-flow-logs") },
             { parent: this },
         );
-        const role = new aws.iam.Role(`${name}-flow-logs`, { assumeRolePolicy: flowLogsTrustPolicy(), tags: this.named("vpc-flow-logs") }, { parent: this });
+        const role = new aws.iam.Role(
+            `${name}-flow-logs`,
+            { assumeRolePolicy: flowLogsTrustPolicy(region), tags: this.named("vpc-flow-logs") },
+            { parent: this },
+        );
         new aws.iam.RolePolicy(
             `${name}-flow-logs`,
             {
@@ -188,9 +195,7 @@ export class Network extends pulumi.ComponentResource {
  * AWS advises for service principals): `aws:SourceAccount` and `aws:SourceArn` from the caller's
  * identity at run time.
  */
-export function flowLogsTrustPolicy(): pulumi.Output<string> {
-    const regionName = aws.config.region;
-    if (!regionName) throw new Error("aws:region is not set in the stack config");
+export function flowLogsTrustPolicy(region: string): pulumi.Output<string> {
     return aws.getCallerIdentityOutput().accountId.apply((accountId) =>
         JSON.stringify({
             Version: "2012-10-17",
@@ -201,7 +206,7 @@ export function flowLogsTrustPolicy(): pulumi.Output<string> {
                     Action: "sts:AssumeRole",
                     Condition: {
                         StringEquals: { "aws:SourceAccount": accountId },
-                        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${regionName}:${accountId}:vpc-flow-log/*` },
+                        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${region}:${accountId}:vpc-flow-log/*` },
                     },
                 },
             ],

@@ -1,5 +1,5 @@
 // Pod and container building blocks shared by the app, maintenance and smoke-test workloads:
-// the restricted Pod Security Standard, resources and probes from the runbooks, image and name helpers.
+// the restricted Pod Security Standard, resources and probes from the runbooks.
 import * as k8s from "@pulumi/kubernetes";
 
 type Container = k8s.types.input.core.v1.Container;
@@ -100,5 +100,3 @@ export function zoneSpread(selector: Record<string, string>): TopologySpreadCons
         matchLabelKeys: ["pod-template-hash"],
     }));
 }
-
-export { imageRef } from "../naming";

@@ -1,14 +1,13 @@
 // What a valid value looks like, one check per kind of value. Each is a `Check`: it returns the
 // value when valid, otherwise reports the key, the bad value and what is allowed.
 import { CHART_TABLE_VERSIONS } from "../chartVersions";
-import { ImageReference, isCalendarDate, NameRule, OCI_REFERENCE_ALLOWED, parseImageReference } from "../naming";
+import { IMAGE_TAG, ImageReference, isCalendarDate, NameRule, OCI_REFERENCE_ALLOWED, parseImageReference } from "../naming";
 import { EKS_SUPPORTED_VERSIONS, RDS_POSTGRES_VERSIONS } from "../thresholds";
 import { Check, Checker, StringRule } from "./reader";
 
 export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
-const VERSION_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** How long the previous color stays runnable after a promote: 15 minutes of monitoring in staging, 24 hours in prod. */
 export const DEFAULT_ROLLBACK_WINDOW = { staging: "15m", prod: "24h" } as const;
@@ -107,7 +106,7 @@ export function imageVersion(c: Checker, key: string, value: unknown): string | 
         const problem = parseImageReference(`x@${s}`);
         return typeof problem === "string" ? c.fail(key, `${JSON.stringify(s)} is not a valid digest: ${problem}`) : s;
     }
-    if (!VERSION_TAG.test(s)) {
+    if (!IMAGE_TAG.test(s)) {
         return c.fail(
             key,
             `${JSON.stringify(s)} is not an image tag or a digest; allowed: up to 128 letters, digits, '_', '.', '-' (not starting with '.' or '-'), or "sha256:<64 hex>"`,

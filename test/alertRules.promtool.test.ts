@@ -9,7 +9,8 @@ import * as yaml from "js-yaml";
 import { THRESHOLDS as T } from "../metrics/thresholds";
 import { promtool } from "../tools/analysis/localPrometheus";
 import { ColorMinute, colorSeries, history, toPromtoolSeries } from "../tools/analysis/syntheticHistory";
-import { byType, plain, runProgram } from "./harness";
+import { byType, inputs } from "./harness";
+import { recordedPlatform } from "./support/platform";
 
 const PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
 // Long enough for the longest `for` (10m) over a 5m rate window.
@@ -90,17 +91,17 @@ function unitTests(rules: RenderedRules): any[] {
 
 describe("alert rules under promtool (both stacks)", function () {
     this.timeout(120_000);
+    const runs = recordedPlatform();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alert-rules-"));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    for (const stack of ["staging", "prod"]) {
+    for (const stack of ["staging", "prod"] as const) {
         let files: string[] = [];
         let rendered: RenderedRules[] = [];
 
-        before(async () => {
-            const run = await runProgram({ stack });
-            rendered = byType(run, PROMETHEUS_RULE).map((r) => {
-                const rule = plain(r.inputs);
+        before(() => {
+            rendered = byType(runs[stack], PROMETHEUS_RULE).map((r) => {
+                const rule = inputs(r);
                 return { name: rule.metadata.name, namespace: rule.metadata.namespace, service: rule.metadata.labels.app, groups: rule.spec.groups };
             });
             files = rendered.map((r) => {

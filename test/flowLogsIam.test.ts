@@ -2,23 +2,19 @@
 // granted supports the resources it is scoped to.
 import * as assert from "node:assert/strict";
 import { flowLogsPermissions } from "../components/network";
-import { byType, plain, ProgramRun, runProgram } from "./harness";
+import { byName, byType, inputs } from "./harness";
+import { recordedPlatform, T } from "./support/platform";
 
-const ROLE = "aws:iam/role:Role";
-const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 /** Actions without resource-level permissions: only `*` grants them. */
 const STAR_ONLY_ACTIONS = ["logs:DescribeLogGroups"];
 
 describe("network: flow logs IAM", function () {
     this.timeout(120_000);
-    let run: ProgramRun;
-    before(async () => {
-        run = await runProgram({ stack: "prod" });
-    });
+    const runs = recordedPlatform();
 
     it("trusts VPC Flow Logs only with aws:SourceAccount and aws:SourceArn of the caller's account", () => {
-        const role = byType(run, ROLE).find((r) => r.name === "network-flow-logs")!;
-        const [statement] = JSON.parse(plain(role.inputs).assumeRolePolicy).Statement;
+        const role = byName(runs.prod, T.role, "network-flow-logs");
+        const [statement] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
         assert.deepEqual(statement.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
         // The harness answers getCallerIdentity with account 123456789012.
         assert.equal(statement.Condition.StringEquals["aws:SourceAccount"], "123456789012");
@@ -27,7 +23,7 @@ describe("network: flow logs IAM", function () {
 
     it("grants DescribeLogGroups on * (it has no resource-level permission) and the rest on its log group", () => {
         assert.ok(
-            byType(run, ROLE_POLICY).some((r) => r.name === "network-flow-logs"),
+            byType(runs.prod, T.rolePolicy).some((r) => r.name === "network-flow-logs"),
             "the role has its inline policy",
         );
         const logGroup = "arn:aws:logs:us-east-1:123456789012:log-group:/release-platform/prod/vpc-flow-logs";

@@ -5,18 +5,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { upstreamValuesFile } from "./support/upstream";
-import { byType, configValue, plain, ProgramRun, readStackConfig, RecordedResource, runProgram } from "./harness";
-
-const T = {
-    podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-    deployment: "kubernetes:apps/v1:Deployment",
-    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-    helmRelease: "kubernetes:helm.sh/v3:Release",
-};
-
-function inputs(r: RecordedResource): any {
-    return plain(r.inputs);
-}
+import { byType, configValue, inputs, readStackConfig } from "./harness";
+import { chartRelease, recordedPlatform, T } from "./support/platform";
 
 function deepMerge(base: any, over: any): any {
     if (over === undefined) return base;
@@ -50,19 +40,13 @@ function matches(selector: any, labels: Record<string, string>): boolean {
 
 describe("monitoring: every service is scraped", function () {
     this.timeout(120_000);
-    const runs = new Map<string, ProgramRun>();
-    before(async () => {
-        for (const stack of ["staging", "prod"]) runs.set(stack, await runProgram({ stack }));
-    });
+    const runs = recordedPlatform();
 
-    for (const stack of ["staging", "prod"]) {
+    for (const stack of ["staging", "prod"] as const) {
         it(`${stack}: a PodMonitor per service that the monitoring stack's Prometheus selects, over both colors' metrics port`, () => {
-            const run = runs.get(stack)!;
+            const run = runs[stack];
             const namespace = configValue<string>(readStackConfig(stack), "namespace");
-            const monitoring = byType(run, T.helmRelease)
-                .map(inputs)
-                .find((r) => r.chart === "kube-prometheus-stack");
-            assert.ok(monitoring, "kube-prometheus-stack is installed");
+            const monitoring = inputs(chartRelease(run, "kube-prometheus-stack"));
             const { selector, namespaceSelector } = prometheusPodMonitorSelection(monitoring);
             // {} selects PodMonitors in every namespace (nil would mean only the monitoring namespace).
             assert.deepEqual(namespaceSelector, {}, "Prometheus looks for PodMonitors in every namespace");
@@ -89,10 +73,8 @@ describe("monitoring: every service is scraped", function () {
         });
 
         it(`${stack}: the NetworkPolicies let the monitoring namespace's Prometheus pods reach every service's metrics port`, () => {
-            const run = runs.get(stack)!;
-            const monitoringNamespace = byType(run, T.helmRelease)
-                .map(inputs)
-                .find((r) => r.chart === "kube-prometheus-stack").namespace;
+            const run = runs[stack];
+            const monitoringNamespace = inputs(chartRelease(run, "kube-prometheus-stack")).namespace;
             const policies = byType(run, T.networkPolicy).map(inputs);
             for (const [name, svc] of Object.entries<any>(configValue<Record<string, unknown>>(readStackConfig(stack), "services"))) {
                 const podLabels = { app: name, color: svc.live };

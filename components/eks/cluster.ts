@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig, Environment } from "../../config";
+import { LOG_RETENTION_DAYS } from "../../thresholds";
 import { eksClusterName, Tags, withName } from "../tags";
 import { installPlatformCharts } from "./charts";
 import { serviceRole } from "./serviceRole";
@@ -14,6 +15,8 @@ export interface EksClusterArgs {
     environment: Environment;
     /** Kubernetes version, node sizes and counts, API access CIDRs and admin roles, from stack config. */
     cluster: ClusterConfig;
+    /** The AWS region (config `aws:region`): the kubeconfig's `aws eks get-token` and the charts need it. */
+    region: string;
     /** The VPC the cluster, its nodes and its load balancers live in. */
     vpcId: pulumi.Input<string>;
     /** Subnets for internet-facing load balancers; the control plane also gets interfaces here. */
@@ -59,7 +62,7 @@ export class EksCluster extends pulumi.ComponentResource {
         super("release-platform:aws:EksCluster", name, {}, opts);
         this.tags = args.tags;
         this.baseName = eksClusterName(args.environment);
-        const retentionInDays = args.environment === "prod" ? 365 : 90;
+        const retentionInDays = LOG_RETENTION_DAYS[args.environment];
 
         const cluster = this.controlPlane(name, args, retentionInDays);
         const oidc = this.oidcProvider(name, cluster);
@@ -68,7 +71,7 @@ export class EksCluster extends pulumi.ComponentResource {
         const addons = this.coreAddons(name, cluster, nodeGroup);
 
         this.clusterName = cluster.name;
-        this.kubeconfig = pulumi.secret(kubeconfigFor(cluster, requireRegion()));
+        this.kubeconfig = pulumi.secret(kubeconfigFor(cluster, args.region));
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
         this.nodeSecurityGroupId = nodeSecurityGroup.id;
         this.oidcProviderArn = oidc.arn;
@@ -79,7 +82,7 @@ export class EksCluster extends pulumi.ComponentResource {
                 clusterName: this.clusterName,
                 knownClusterName: this.baseName,
                 kubernetesVersion: args.cluster.kubernetesVersion,
-                region: requireRegion(),
+                region: args.region,
                 vpcId: args.vpcId,
                 oidc,
                 ready: [nodeGroup, ...addons],
@@ -285,12 +288,6 @@ export class EksCluster extends pulumi.ComponentResource {
             );
         }
     }
-}
-
-function requireRegion(): string {
-    const region = aws.config.region;
-    if (!region) throw new Error("aws:region is not set in the stack config");
-    return region;
 }
 
 function oidcIssuer(cluster: aws.eks.Cluster): pulumi.Output<string> {

@@ -90,6 +90,7 @@ export const T = {
     addon: "aws:eks/addon:Addon",
     oidc: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     iamPolicy: "aws:iam/policy:Policy",
     accessEntry: "aws:eks/accessEntry:AccessEntry",
     accessPolicy: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
@@ -104,6 +105,9 @@ export const T = {
     k8sSecret: "kubernetes:core/v1:Secret",
     alertmanagerConfig: "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+    deployment: "kubernetes:apps/v1:Deployment",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     job: "kubernetes:batch/v1:Job",
 };
 
