@@ -140,11 +140,21 @@ export function podSpecOf(type: string, props: Props): Props | undefined {
     return props.spec?.template?.spec;
 }
 
+/** The pod template's metadata of a workload (the Pod's own metadata for a Pod). */
+function podMetadataOf(type: string, props: Props): Props | undefined {
+    if (type === K8S.pod) return props.metadata;
+    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.metadata;
+    return props.spec?.template?.metadata;
+}
+
 /** The pod template's labels of a workload. */
 export function podLabelsOf(type: string, props: Props): Record<string, string> {
-    if (type === K8S.pod) return props.metadata?.labels ?? {};
-    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
-    return props.spec?.template?.metadata?.labels ?? {};
+    return podMetadataOf(type, props)?.labels ?? {};
+}
+
+/** The pod template's annotations of a workload. */
+export function podAnnotationsOf(type: string, props: Props): Record<string, string> {
+    return podMetadataOf(type, props)?.annotations ?? {};
 }
 
 export interface Container {
