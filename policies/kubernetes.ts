@@ -7,6 +7,7 @@ import {
     HPA_TYPES,
     K8S,
     LONG_RUNNING_TYPES,
+    OPEN_CIDRS,
     Props,
     ROLES,
     ROLE_LABEL,
@@ -617,8 +618,6 @@ export const servicesOnlyThroughIngress = stackPolicy({
     },
 });
 
-const OPEN_IP_BLOCKS = ["0.0.0.0/0", "::/0"];
-
 /** A label selector with no requirement (`{}`), which selects everything. */
 function isEmptySelector(selector: Props): boolean {
     return !(selector.matchLabels && Object.keys(selector.matchLabels).length) && !(selector.matchExpressions ?? []).length;
@@ -630,7 +629,7 @@ function admitsEverything(peers: Props[] | undefined): string | undefined {
     for (const peer of peers) {
         if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector)))
             return "selects every pod of every namespace (namespaceSelector: {})";
-        if (peer.ipBlock && OPEN_IP_BLOCKS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
+        if (peer.ipBlock && OPEN_CIDRS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
     }
     return undefined;
 }

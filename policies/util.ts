@@ -133,6 +133,9 @@ export const HPA_TYPES: readonly string[] = [K8S.hpaV2, K8S.hpaV1];
 
 export { ROLE_LABEL, ROLES };
 
+/** The CIDRs that admit every IPv4 or IPv6 address. */
+export const OPEN_CIDRS: readonly string[] = ["0.0.0.0/0", "::/0"];
+
 /** The pod template's spec of a workload (the Pod's own spec for a Pod). */
 export function podSpecOf(type: string, props: Props): Props | undefined {
     if (type === K8S.pod) return props.spec;
