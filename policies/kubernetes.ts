@@ -559,16 +559,22 @@ export const livePodDisruptionBudget = stackPolicy({
     },
 });
 
+/** Each namespace that runs workloads but is not in `covered`, with its first workload as the example. */
+function workloadNamespacesOutside(graph: Graph, covered: ReadonlySet<string | undefined>): { ns: string | undefined; w: PolicyResource }[] {
+    const found = new Map<string | undefined, PolicyResource>();
+    for (const w of graph.ofType(...WORKLOAD_TYPES)) {
+        const ns = namespaceKey(w);
+        if (!covered.has(ns) && !found.has(ns)) found.set(ns, w);
+    }
+    return [...found].map(([ns, w]) => ({ ns, w }));
+}
+
 export const namespaceNetworkPolicies = stackPolicy({
     name: "k8s-namespace-network-policies",
     description: "Every namespace that runs workloads has at least one NetworkPolicy.",
     check: ({ graph, report }) => {
         const covered = new Set(graph.ofType(K8S.networkPolicy).map(namespaceKey));
-        const reported = new Set<string | undefined>();
-        for (const w of graph.ofType(...WORKLOAD_TYPES)) {
-            const ns = namespaceKey(w);
-            if (covered.has(ns) || reported.has(ns)) continue;
-            reported.add(ns);
+        for (const { ns, w } of workloadNamespacesOutside(graph, covered)) {
             report(
                 `namespace ${ns ?? "(none)"} runs workloads (e.g. ${objectName(w)}) without a NetworkPolicy; add a default-deny policy and explicit allows`,
                 w.urn,
@@ -680,11 +686,7 @@ export const namespaceDefaultDeny = stackPolicy<DefaultDenyConfig>({
                 .filter((p) => isDefaultDeny(p, config.policyTypes))
                 .map(namespaceKey),
         );
-        const reported = new Set<string | undefined>();
-        for (const w of graph.ofType(...WORKLOAD_TYPES)) {
-            const ns = namespaceKey(w);
-            if (denied.has(ns) || reported.has(ns)) continue;
-            reported.add(ns);
+        for (const { ns, w } of workloadNamespacesOutside(graph, denied)) {
             report(
                 `namespace ${ns ?? "(none)"} (e.g. ${objectName(w)}) has no default-deny NetworkPolicy; add one with podSelector: {}, policyTypes ${list(config.policyTypes)} and no rules`,
                 w.urn,
