@@ -36,6 +36,14 @@ function describeSelector(selector: Record<string, string>): string {
         .join(",");
 }
 
+function smokeTestsOf(graph: Graph): PolicyResource[] {
+    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+}
+
+function migrationJobsOf(graph: Graph): PolicyResource[] {
+    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
+}
+
 // ---- Live traffic -------------------------------------------------------------------------------
 
 export const liveServiceRoutesToRunningPods = stackPolicy({
@@ -102,7 +110,7 @@ export const liveServiceSmokeTested = stackPolicy({
     description:
         "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
     check: ({ graph, report }) => {
-        const smokeTests = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+        const smokeTests = smokeTestsOf(graph);
         // Indexed by app and color once, not searched per live Service.
         const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props).app, labelsOf(j.props).color])));
         for (const service of liveServicesOf(graph)) {
@@ -207,10 +215,6 @@ export const alertsReachAReceiver = stackPolicy({
 });
 
 // ---- Smoke tests --------------------------------------------------------------------------------
-
-function smokeTestsOf(graph: Graph): PolicyResource[] {
-    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
-}
 
 /** The Deployment of one color of a service, in the Job's namespace. */
 function colorDeployment(graph: Graph, job: PolicyResource, app: string, color: string) {
@@ -399,7 +403,7 @@ export const migrationAfterSnapshot = stackPolicy({
     description:
         "Every migration Job (release-platform/role: migration) depends on an aws:rds/snapshot:Snapshot of the database it migrates (annotation release-platform/database); its retainOnDelete is invisible to CrossGuard and guaranteed by the program.",
     check: ({ graph, report }) => {
-        for (const job of graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration))) {
+        for (const job of migrationJobsOf(graph)) {
             const name = objectName(job);
             const annotation = peek(() => job.props.metadata?.annotations?.[DATABASE_ANNOTATION]);
             if (annotation === undefined) {
@@ -439,8 +443,7 @@ export const podsAfterMigration = stackPolicy({
     description:
         "A Deployment running a release that has a migration Job (same app.kubernetes.io/version) depends on that Job, so the new code never starts against the old schema.",
     check: ({ graph, report }) => {
-        const migrations = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
-        for (const migration of migrations) {
+        for (const migration of migrationJobsOf(graph)) {
             const release = labelsOf(migration.props)[LABELS.version];
             if (release === undefined) continue;
             for (const d of deploymentsLabelled(graph, namespaceKey(migration), LABELS.version, release)) {
