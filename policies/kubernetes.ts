@@ -1,6 +1,6 @@
 // Kubernetes workload and traffic policies.
 import { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { MAINTENANCE_NAME } from "../conventions";
+import { LABELS, MAINTENANCE_NAME } from "../conventions";
 import {
     Container,
     Graph,
@@ -500,7 +500,7 @@ export function selectedDeployments(graph: Graph, service: PolicyResource): Work
 function liveColorDeployments(graph: Graph): { service: PolicyResource; deployment: Workload }[] {
     return liveServicesOf(graph).flatMap((service) =>
         selectedDeployments(graph, service)
-            .filter((d) => d.podLabels.app !== MAINTENANCE_NAME)
+            .filter((d) => d.podLabels[LABELS.app] !== MAINTENANCE_NAME)
             .map((deployment) => ({ service, deployment })),
     );
 }

@@ -24,10 +24,8 @@ import {
     stackPolicy,
 } from "./util";
 
-const MAINTENANCE = MAINTENANCE_NAME;
-
 function isMaintenance(selector: Record<string, string>): boolean {
-    return selector.app === MAINTENANCE || selector.color === MAINTENANCE;
+    return selector[LABELS.app] === MAINTENANCE_NAME || selector[LABELS.color] === MAINTENANCE_NAME;
 }
 
 function describeSelector(selector: Record<string, string>): string {
@@ -94,7 +92,7 @@ export const liveColorNotScaledToZero = stackPolicy({
             for (const deployment of selectedDeployments(graph, service)) {
                 const replicas = replicasOf(deployment.resource.props);
                 if (isKnown(replicas) && replicas === 0) {
-                    const { app, color } = deployment.podLabels;
+                    const { [LABELS.app]: app, [LABELS.color]: color } = deployment.podLabels;
                     report(
                         `${app}'s live color ${color} is scaled to 0; keep the live color at its replica count and scale only the idle color down`,
                         deployment.resource.urn,
@@ -112,16 +110,19 @@ export const liveServiceSmokeTested = stackPolicy({
     check: ({ graph, report }) => {
         const smokeTests = smokeTestsOf(graph);
         // Indexed by app and color once, not searched per live Service.
-        const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props).app, labelsOf(j.props).color])));
+        const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props)[LABELS.app], labelsOf(j.props)[LABELS.color]])));
         for (const service of liveServicesOf(graph)) {
             const selector = selectorOf(service);
             if (isMaintenance(selector)) continue;
-            const candidates = (byAppAndColor().get(JSON.stringify([selector.app, selector.color])) ?? []).filter(
+            const candidates = (byAppAndColor().get(JSON.stringify([selector[LABELS.app], selector[LABELS.color]])) ?? []).filter(
                 (j) => namespaceKey(j) === namespaceKey(service),
             );
             const name = objectName(service);
             if (candidates.length === 0) {
-                report(`no smoke-test Job for ${selector.app}/${selector.color}; add one and make live Service ${name} dependsOn it`, service.urn);
+                report(
+                    `no smoke-test Job for ${selector[LABELS.app]}/${selector[LABELS.color]}; add one and make live Service ${name} dependsOn it`,
+                    service.urn,
+                );
             } else if (!candidates.some((j) => graph.dependsOn(service, j))) {
                 report(
                     `live Service ${name} does not depend on smoke-test Job ${objectName(candidates[0])}; add dependsOn so traffic switches only after it passed`,
@@ -144,7 +145,7 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
         const rules = graph.ofType(K8S.prometheusRule);
         // Names and app labels collected once, not searched per live Service.
         const ruleNames = new Set(rules.map((r) => objectName(r)));
-        const ruleApps = once(() => new Set(rules.map((r) => labelsOf(r.props).app)));
+        const ruleApps = once(() => new Set(rules.map((r) => labelsOf(r.props)[LABELS.app])));
         for (const service of liveServicesOf(graph)) {
             const name = objectName(service);
             if (!ruleNames.has(`${name}${config.ruleSuffix}`) && !ruleApps().has(name)) {
@@ -371,8 +372,6 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
 
 // ---- Migrations ---------------------------------------------------------------------------------
 
-export const DATABASE_ANNOTATION = ANNOTATIONS.database;
-
 /**
  * What a database reference can be matched by: the identifier when known, and — when the value is
  * computed from an RDS instance (unknown during preview) — that instance's URN and known identifier.
@@ -405,9 +404,9 @@ export const migrationAfterSnapshot = stackPolicy({
     check: ({ graph, report }) => {
         for (const job of migrationJobsOf(graph)) {
             const name = objectName(job);
-            const annotation = peek(() => job.props.metadata?.annotations?.[DATABASE_ANNOTATION]);
+            const annotation = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.database]);
             if (annotation === undefined) {
-                report(`migration Job ${name} does not say which database it migrates; annotate it with ${DATABASE_ANNOTATION}: <db identifier>`, job.urn);
+                report(`migration Job ${name} does not say which database it migrates; annotate it with ${ANNOTATIONS.database}: <db identifier>`, job.urn);
                 continue;
             }
             const target = databaseRefs(graph, job, "metadata", annotation);
