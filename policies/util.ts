@@ -19,13 +19,6 @@ const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueE
 
 export type Props = Record<string, any>;
 
-// ---- Config -------------------------------------------------------------------------------------
-
-/** The policy's config as the CLI sent it in `Configure`: its schema defaults overlaid with the policy config file. */
-export function configOf<T extends object>(args: { getConfig<C extends object>(): C }): T {
-    return args.getConfig<T>();
-}
-
 // ---- Policy builders ----------------------------------------------------------------------------
 
 interface PolicyMeta {
@@ -52,7 +45,8 @@ export function resourcePolicy<C extends object = Record<string, never>>(
     const applies = typeof types === "function" ? types : (t: string) => !types || types.includes(t);
     const validateResource: ResourceValidation = (args, report) => {
         if (!applies(args.type)) return;
-        const config = configOf<C>(args);
+        // The policy's config as the CLI sent it in `Configure`: its schema defaults overlaid with the policy config file.
+        const config = args.getConfig<C>();
         meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
     };
     // A policy of one type is marked the way validateResourceOfType marks it, so the analyzer skips
@@ -74,7 +68,7 @@ export function stackPolicy<C extends object = Record<string, never>>(meta: Poli
         description: meta.description,
         configSchema: meta.configSchema,
         validateStack: (args, report) => {
-            const config = configOf<C>(args);
+            const config = args.getConfig<C>();
             meta.check({ graph: new Graph(args.resources), args, config, report });
         },
     };
@@ -305,9 +299,4 @@ export function groupBy<K, T>(items: readonly T[], key: (item: T) => K): Map<K, 
 
 export function list(items: readonly string[]): string {
     return items.map((i) => JSON.stringify(i)).join(", ");
-}
-
-/** Reports each finding of a check, one violation per finding. */
-export function reportAll(report: ReportViolation, findings: readonly string[], urn?: string): void {
-    for (const f of findings) report(f, urn);
 }
