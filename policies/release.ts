@@ -11,6 +11,7 @@ import {
     Props,
     ROLES,
     ROLE_LABEL,
+    annotationsOf,
     groupBy,
     hasRole,
     once,
@@ -230,7 +231,7 @@ export const smokeTestTargetsItsColor = stackPolicy({
         for (const job of smokeTestsOf(graph)) {
             const { [LABELS.app]: app, [LABELS.color]: color } = labelsOf(job.props);
             const name = objectName(job);
-            const target = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.targetService]);
+            const target = peek(() => annotationsOf(job.props)[ANNOTATIONS.targetService]);
             if (!isKnown(target)) continue;
             if (typeof target !== "string" || target === "") {
                 report(
@@ -404,7 +405,7 @@ export const migrationAfterSnapshot = stackPolicy({
     check: ({ graph, report }) => {
         for (const job of migrationJobsOf(graph)) {
             const name = objectName(job);
-            const annotation = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.database]);
+            const annotation = peek(() => annotationsOf(job.props)[ANNOTATIONS.database]);
             if (annotation === undefined) {
                 report(`migration Job ${name} does not say which database it migrates; annotate it with ${ANNOTATIONS.database}: <db identifier>`, job.urn);
                 continue;
