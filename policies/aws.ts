@@ -7,7 +7,7 @@ import {
     PROD_MIN_BACKUP_RETENTION_DAYS,
     PROD_MIN_READ_REPLICAS,
 } from "../thresholds";
-import { Graph, Props, isKnown, list, peek, resourcePolicy, stackPolicy } from "./util";
+import { Graph, OPEN_CIDRS, Props, isKnown, list, peek, resourcePolicy, stackPolicy } from "./util";
 
 export const AWS = {
     rdsInstance: "aws:rds/instance:Instance",
@@ -212,8 +212,6 @@ export const eksControlPlaneLogging = resourcePolicy({
         if (missing.length) report(`add ${list(missing)} to enabledClusterLogTypes`);
     },
 });
-
-const OPEN_CIDRS = ["0.0.0.0/0", "::/0"];
 
 export const eksEndpointRestricted = resourcePolicy({
     name: "eks-endpoint-restricted",

@@ -1,12 +1,13 @@
 // Kubernetes workload and traffic policies.
 import { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { MAINTENANCE_NAME } from "../conventions";
+import { LABELS, MAINTENANCE_NAME } from "../conventions";
 import {
     Container,
     Graph,
     HPA_TYPES,
     K8S,
     LONG_RUNNING_TYPES,
+    OPEN_CIDRS,
     Props,
     ROLES,
     ROLE_LABEL,
@@ -499,7 +500,7 @@ export function selectedDeployments(graph: Graph, service: PolicyResource): Work
 function liveColorDeployments(graph: Graph): { service: PolicyResource; deployment: Workload }[] {
     return liveServicesOf(graph).flatMap((service) =>
         selectedDeployments(graph, service)
-            .filter((d) => d.podLabels.app !== MAINTENANCE_NAME)
+            .filter((d) => d.podLabels[LABELS.app] !== MAINTENANCE_NAME)
             .map((deployment) => ({ service, deployment })),
     );
 }
@@ -558,16 +559,22 @@ export const livePodDisruptionBudget = stackPolicy({
     },
 });
 
+/** Each namespace that runs workloads but is not in `covered`, with its first workload as the example. */
+function workloadNamespacesOutside(graph: Graph, covered: ReadonlySet<string | undefined>): { ns: string | undefined; w: PolicyResource }[] {
+    const found = new Map<string | undefined, PolicyResource>();
+    for (const w of graph.ofType(...WORKLOAD_TYPES)) {
+        const ns = namespaceKey(w);
+        if (!covered.has(ns) && !found.has(ns)) found.set(ns, w);
+    }
+    return [...found].map(([ns, w]) => ({ ns, w }));
+}
+
 export const namespaceNetworkPolicies = stackPolicy({
     name: "k8s-namespace-network-policies",
     description: "Every namespace that runs workloads has at least one NetworkPolicy.",
     check: ({ graph, report }) => {
         const covered = new Set(graph.ofType(K8S.networkPolicy).map(namespaceKey));
-        const reported = new Set<string | undefined>();
-        for (const w of graph.ofType(...WORKLOAD_TYPES)) {
-            const ns = namespaceKey(w);
-            if (covered.has(ns) || reported.has(ns)) continue;
-            reported.add(ns);
+        for (const { ns, w } of workloadNamespacesOutside(graph, covered)) {
             report(
                 `namespace ${ns ?? "(none)"} runs workloads (e.g. ${objectName(w)}) without a NetworkPolicy; add a default-deny policy and explicit allows`,
                 w.urn,
@@ -617,8 +624,6 @@ export const servicesOnlyThroughIngress = stackPolicy({
     },
 });
 
-const OPEN_IP_BLOCKS = ["0.0.0.0/0", "::/0"];
-
 /** A label selector with no requirement (`{}`), which selects everything. */
 function isEmptySelector(selector: Props): boolean {
     return !(selector.matchLabels && Object.keys(selector.matchLabels).length) && !(selector.matchExpressions ?? []).length;
@@ -630,7 +635,7 @@ function admitsEverything(peers: Props[] | undefined): string | undefined {
     for (const peer of peers) {
         if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector)))
             return "selects every pod of every namespace (namespaceSelector: {})";
-        if (peer.ipBlock && OPEN_IP_BLOCKS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
+        if (peer.ipBlock && OPEN_CIDRS.includes(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).length) return `admits ${peer.ipBlock.cidr}`;
     }
     return undefined;
 }
@@ -681,11 +686,7 @@ export const namespaceDefaultDeny = stackPolicy<DefaultDenyConfig>({
                 .filter((p) => isDefaultDeny(p, config.policyTypes))
                 .map(namespaceKey),
         );
-        const reported = new Set<string | undefined>();
-        for (const w of graph.ofType(...WORKLOAD_TYPES)) {
-            const ns = namespaceKey(w);
-            if (denied.has(ns) || reported.has(ns)) continue;
-            reported.add(ns);
+        for (const { ns, w } of workloadNamespacesOutside(graph, denied)) {
             report(
                 `namespace ${ns ?? "(none)"} (e.g. ${objectName(w)}) has no default-deny NetworkPolicy; add one with podSelector: {}, policyTypes ${list(config.policyTypes)} and no rules`,
                 w.urn,

@@ -1,7 +1,7 @@
 // The restricted Pod Security Standard (kubernetes.io/docs/concepts/security/pod-security-standards),
 // control by control: every baseline control plus the restricted profile's own. Each violation
 // names its control, so a message maps to one row of the standard.
-import { Container, Props, WORKLOAD_TYPES, containersOf, describeContainer, list, objectName, podSpecOf, resourcePolicy } from "./util";
+import { Container, Props, WORKLOAD_TYPES, containersOf, describeContainer, list, objectName, podAnnotationsOf, podSpecOf, resourcePolicy } from "./util";
 
 /** What a control's check sees: the pod spec, its containers, the pod template's annotations and the config. */
 export interface PodUnderCheck {
@@ -239,12 +239,6 @@ export const SAFE_SYSCTLS = [
     "net.ipv4.tcp_keepalive_probes",
 ];
 
-function podTemplateAnnotations(type: string, props: Props): Record<string, string> {
-    if (type === "kubernetes:core/v1:Pod") return props.metadata?.annotations ?? {};
-    if (type === "kubernetes:batch/v1:CronJob") return props.spec?.jobTemplate?.spec?.template?.metadata?.annotations ?? {};
-    return props.spec?.template?.metadata?.annotations ?? {};
-}
-
 export const restrictedPodSecurity = resourcePolicy<PodSecurityConfig>({
     name: "k8s-restricted-pod-security",
     description:
@@ -270,7 +264,7 @@ export const restrictedPodSecurity = resourcePolicy<PodSecurityConfig>({
     check: ({ type, name, props, config, report }) => {
         const spec = podSpecOf(type, props) ?? {};
         const workload = `${type.split(":").pop()} ${objectName({ name, props })}`;
-        const pod: PodUnderCheck = { spec, containers: containersOf(spec), annotations: podTemplateAnnotations(type, props), config };
+        const pod: PodUnderCheck = { spec, containers: containersOf(spec), annotations: podAnnotationsOf(type, props), config };
         for (const { control, check } of POD_SECURITY_CONTROLS) {
             for (const finding of check(pod)) report(`[${control}] ${workload}: ${finding}`);
         }

@@ -11,6 +11,7 @@ import {
     Props,
     ROLES,
     ROLE_LABEL,
+    annotationsOf,
     groupBy,
     hasRole,
     once,
@@ -24,16 +25,22 @@ import {
     stackPolicy,
 } from "./util";
 
-const MAINTENANCE = MAINTENANCE_NAME;
-
 function isMaintenance(selector: Record<string, string>): boolean {
-    return selector.app === MAINTENANCE || selector.color === MAINTENANCE;
+    return selector[LABELS.app] === MAINTENANCE_NAME || selector[LABELS.color] === MAINTENANCE_NAME;
 }
 
 function describeSelector(selector: Record<string, string>): string {
     return Object.entries(selector)
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
+}
+
+function smokeTestsOf(graph: Graph): PolicyResource[] {
+    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+}
+
+function migrationJobsOf(graph: Graph): PolicyResource[] {
+    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
 }
 
 // ---- Live traffic -------------------------------------------------------------------------------
@@ -86,7 +93,7 @@ export const liveColorNotScaledToZero = stackPolicy({
             for (const deployment of selectedDeployments(graph, service)) {
                 const replicas = replicasOf(deployment.resource.props);
                 if (isKnown(replicas) && replicas === 0) {
-                    const { app, color } = deployment.podLabels;
+                    const { [LABELS.app]: app, [LABELS.color]: color } = deployment.podLabels;
                     report(
                         `${app}'s live color ${color} is scaled to 0; keep the live color at its replica count and scale only the idle color down`,
                         deployment.resource.urn,
@@ -102,18 +109,21 @@ export const liveServiceSmokeTested = stackPolicy({
     description:
         "A live Service depends on the smoke-test Job (release-platform/role: smoke-test) of the color it routes to, so traffic switches only after the smoke test passed.",
     check: ({ graph, report }) => {
-        const smokeTests = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
+        const smokeTests = smokeTestsOf(graph);
         // Indexed by app and color once, not searched per live Service.
-        const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props).app, labelsOf(j.props).color])));
+        const byAppAndColor = once(() => groupBy(smokeTests, (j) => JSON.stringify([labelsOf(j.props)[LABELS.app], labelsOf(j.props)[LABELS.color]])));
         for (const service of liveServicesOf(graph)) {
             const selector = selectorOf(service);
             if (isMaintenance(selector)) continue;
-            const candidates = (byAppAndColor().get(JSON.stringify([selector.app, selector.color])) ?? []).filter(
+            const candidates = (byAppAndColor().get(JSON.stringify([selector[LABELS.app], selector[LABELS.color]])) ?? []).filter(
                 (j) => namespaceKey(j) === namespaceKey(service),
             );
             const name = objectName(service);
             if (candidates.length === 0) {
-                report(`no smoke-test Job for ${selector.app}/${selector.color}; add one and make live Service ${name} dependsOn it`, service.urn);
+                report(
+                    `no smoke-test Job for ${selector[LABELS.app]}/${selector[LABELS.color]}; add one and make live Service ${name} dependsOn it`,
+                    service.urn,
+                );
             } else if (!candidates.some((j) => graph.dependsOn(service, j))) {
                 report(
                     `live Service ${name} does not depend on smoke-test Job ${objectName(candidates[0])}; add dependsOn so traffic switches only after it passed`,
@@ -136,7 +146,7 @@ export const liveServiceHasAlerts = stackPolicy<AlertConfig>({
         const rules = graph.ofType(K8S.prometheusRule);
         // Names and app labels collected once, not searched per live Service.
         const ruleNames = new Set(rules.map((r) => objectName(r)));
-        const ruleApps = once(() => new Set(rules.map((r) => labelsOf(r.props).app)));
+        const ruleApps = once(() => new Set(rules.map((r) => labelsOf(r.props)[LABELS.app])));
         for (const service of liveServicesOf(graph)) {
             const name = objectName(service);
             if (!ruleNames.has(`${name}${config.ruleSuffix}`) && !ruleApps().has(name)) {
@@ -208,10 +218,6 @@ export const alertsReachAReceiver = stackPolicy({
 
 // ---- Smoke tests --------------------------------------------------------------------------------
 
-function smokeTestsOf(graph: Graph): PolicyResource[] {
-    return graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.smokeTest));
-}
-
 /** The Deployment of one color of a service, in the Job's namespace. */
 function colorDeployment(graph: Graph, job: PolicyResource, app: string, color: string) {
     return deploymentsLabelled(graph, namespaceKey(job), LABELS.app, app).find((d) => d.podLabels[LABELS.color] === color);
@@ -225,7 +231,7 @@ export const smokeTestTargetsItsColor = stackPolicy({
         for (const job of smokeTestsOf(graph)) {
             const { [LABELS.app]: app, [LABELS.color]: color } = labelsOf(job.props);
             const name = objectName(job);
-            const target = peek(() => job.props.metadata?.annotations?.[ANNOTATIONS.targetService]);
+            const target = peek(() => annotationsOf(job.props)[ANNOTATIONS.targetService]);
             if (!isKnown(target)) continue;
             if (typeof target !== "string" || target === "") {
                 report(
@@ -367,8 +373,6 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
 
 // ---- Migrations ---------------------------------------------------------------------------------
 
-export const DATABASE_ANNOTATION = ANNOTATIONS.database;
-
 /**
  * What a database reference can be matched by: the identifier when known, and — when the value is
  * computed from an RDS instance (unknown during preview) — that instance's URN and known identifier.
@@ -399,11 +403,11 @@ export const migrationAfterSnapshot = stackPolicy({
     description:
         "Every migration Job (release-platform/role: migration) depends on an aws:rds/snapshot:Snapshot of the database it migrates (annotation release-platform/database); its retainOnDelete is invisible to CrossGuard and guaranteed by the program.",
     check: ({ graph, report }) => {
-        for (const job of graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration))) {
+        for (const job of migrationJobsOf(graph)) {
             const name = objectName(job);
-            const annotation = peek(() => job.props.metadata?.annotations?.[DATABASE_ANNOTATION]);
+            const annotation = peek(() => annotationsOf(job.props)[ANNOTATIONS.database]);
             if (annotation === undefined) {
-                report(`migration Job ${name} does not say which database it migrates; annotate it with ${DATABASE_ANNOTATION}: <db identifier>`, job.urn);
+                report(`migration Job ${name} does not say which database it migrates; annotate it with ${ANNOTATIONS.database}: <db identifier>`, job.urn);
                 continue;
             }
             const target = databaseRefs(graph, job, "metadata", annotation);
@@ -439,8 +443,7 @@ export const podsAfterMigration = stackPolicy({
     description:
         "A Deployment running a release that has a migration Job (same app.kubernetes.io/version) depends on that Job, so the new code never starts against the old schema.",
     check: ({ graph, report }) => {
-        const migrations = graph.ofType(K8S.job).filter((j) => hasRole(j.props, ROLES.migration));
-        for (const migration of migrations) {
+        for (const migration of migrationJobsOf(graph)) {
             const release = labelsOf(migration.props)[LABELS.version];
             if (release === undefined) continue;
             for (const d of deploymentsLabelled(graph, namespaceKey(migration), LABELS.version, release)) {

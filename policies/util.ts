@@ -19,13 +19,6 @@ const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueE
 
 export type Props = Record<string, any>;
 
-// ---- Config -------------------------------------------------------------------------------------
-
-/** The policy's config as the CLI sent it in `Configure`: its schema defaults overlaid with the policy config file. */
-export function configOf<T extends object>(args: { getConfig<C extends object>(): C }): T {
-    return args.getConfig<T>();
-}
-
 // ---- Policy builders ----------------------------------------------------------------------------
 
 interface PolicyMeta {
@@ -52,7 +45,8 @@ export function resourcePolicy<C extends object = Record<string, never>>(
     const applies = typeof types === "function" ? types : (t: string) => !types || types.includes(t);
     const validateResource: ResourceValidation = (args, report) => {
         if (!applies(args.type)) return;
-        const config = configOf<C>(args);
+        // The policy's config as the CLI sent it in `Configure`: its schema defaults overlaid with the policy config file.
+        const config = args.getConfig<C>();
         meta.check({ type: args.type, props: args.props, urn: args.urn, name: args.name, args, config, report });
     };
     // A policy of one type is marked the way validateResourceOfType marks it, so the analyzer skips
@@ -74,7 +68,7 @@ export function stackPolicy<C extends object = Record<string, never>>(meta: Poli
         description: meta.description,
         configSchema: meta.configSchema,
         validateStack: (args, report) => {
-            const config = configOf<C>(args);
+            const config = args.getConfig<C>();
             meta.check({ graph: new Graph(args.resources), args, config, report });
         },
     };
@@ -133,6 +127,9 @@ export const HPA_TYPES: readonly string[] = [K8S.hpaV2, K8S.hpaV1];
 
 export { ROLE_LABEL, ROLES };
 
+/** The CIDRs that admit every IPv4 or IPv6 address. */
+export const OPEN_CIDRS: readonly string[] = ["0.0.0.0/0", "::/0"];
+
 /** The pod template's spec of a workload (the Pod's own spec for a Pod). */
 export function podSpecOf(type: string, props: Props): Props | undefined {
     if (type === K8S.pod) return props.spec;
@@ -140,11 +137,21 @@ export function podSpecOf(type: string, props: Props): Props | undefined {
     return props.spec?.template?.spec;
 }
 
+/** The pod template's metadata of a workload (the Pod's own metadata for a Pod). */
+function podMetadataOf(type: string, props: Props): Props | undefined {
+    if (type === K8S.pod) return props.metadata;
+    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.metadata;
+    return props.spec?.template?.metadata;
+}
+
 /** The pod template's labels of a workload. */
 export function podLabelsOf(type: string, props: Props): Record<string, string> {
-    if (type === K8S.pod) return props.metadata?.labels ?? {};
-    if (type === K8S.cronJob) return props.spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
-    return props.spec?.template?.metadata?.labels ?? {};
+    return podMetadataOf(type, props)?.labels ?? {};
+}
+
+/** The pod template's annotations of a workload. */
+export function podAnnotationsOf(type: string, props: Props): Record<string, string> {
+    return podMetadataOf(type, props)?.annotations ?? {};
 }
 
 export interface Container {
@@ -292,9 +299,4 @@ export function groupBy<K, T>(items: readonly T[], key: (item: T) => K): Map<K, 
 
 export function list(items: readonly string[]): string {
     return items.map((i) => JSON.stringify(i)).join(", ");
-}
-
-/** Reports each finding of a check, one violation per finding. */
-export function reportAll(report: ReportViolation, findings: readonly string[], urn?: string): void {
-    for (const f of findings) report(f, urn);
 }

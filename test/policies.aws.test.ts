@@ -2,13 +2,7 @@ import * as assert from "node:assert/strict";
 import { Policies } from "@pulumi/policy";
 import * as a from "../policies/aws";
 import { FireAndQuietCase, PolicyConfigFile, TestResource, analyze, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig } from "./policyArgs";
-import { UNKNOWN, aws, edit, rdsPrimary, releaseGraph } from "./policyFixtures";
-
-function changed<T extends TestResource>(r: T, change: (props: any, r: T) => void): T {
-    const copy = structuredClone(r);
-    change(copy.props, copy);
-    return copy;
-}
+import { UNKNOWN, aws, edit, rdsPrimary, releaseGraph, withProps } from "./policyFixtures";
 
 async function check(policy: Policies[number], good: TestResource, bad: TestResource, expect: RegExp, config: PolicyConfigFile = {}) {
     assert.deepEqual(messagesOf(await analyze([policy], good, config)), [], `${policy.name} should stay quiet on ${good.name}`);
@@ -29,48 +23,48 @@ describe("aws policies: each fires on one broken property and stays quiet on the
     const sg = aws("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ fromPort: 5432, toPort: 5432, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] }] });
     const vpc = aws("aws:ec2/vpc:Vpc", "v", {});
     const cases: FireAndQuietCase[] = [
-        { policy: a.rdsStorageEncrypted, quiet: db, fire: changed(db, (p) => delete p.storageEncrypted), expect: /set storageEncrypted: true/ },
-        { policy: a.rdsNotPublic, quiet: db, fire: changed(db, (p) => (p.publiclyAccessible = true)), expect: /set publiclyAccessible: false/ },
+        { policy: a.rdsStorageEncrypted, quiet: db, fire: withProps(db, (p) => delete p.storageEncrypted), expect: /set storageEncrypted: true/ },
+        { policy: a.rdsNotPublic, quiet: db, fire: withProps(db, (p) => (p.publiclyAccessible = true)), expect: /set publiclyAccessible: false/ },
         {
             policy: a.rdsBackupRetention,
             quiet: db,
-            fire: changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            fire: withProps(db, (p) => (p.backupRetentionPeriod = 3)),
             expect: /backupRetentionPeriod is 3; set it to at least 7 days/,
         },
-        { policy: a.rdsDeletionSafeguards, quiet: db, fire: changed(db, (p) => (p.deletionProtection = false)), expect: /set deletionProtection: true/ },
-        { policy: a.rdsMultiAz, quiet: db, fire: changed(db, (p) => (p.multiAz = false)), expect: /set multiAz: true/ },
-        { policy: a.rdsProtected, quiet: db, fire: changed(db, (_p, r) => (r.protect = false)), expect: /add the resource option `protect: true`/ },
+        { policy: a.rdsDeletionSafeguards, quiet: db, fire: withProps(db, (p) => (p.deletionProtection = false)), expect: /set deletionProtection: true/ },
+        { policy: a.rdsMultiAz, quiet: db, fire: withProps(db, (p) => (p.multiAz = false)), expect: /set multiAz: true/ },
+        { policy: a.rdsProtected, quiet: db, fire: withProps(db, (_p, r) => (r.protect = false)), expect: /add the resource option `protect: true`/ },
         {
             policy: a.rdsReadReplicas,
             quiet: graph,
             fire: edit(graph, "prod-db-replica-1", (r) => ({ ...r, propertyDependencies: {} })),
             expect: /prod-db has 0 read replica/,
         },
-        { policy: a.eksSecretsEncryption, quiet: cluster, fire: changed(cluster, (p) => delete p.encryptionConfig), expect: /resources: \["secrets"\]/ },
+        { policy: a.eksSecretsEncryption, quiet: cluster, fire: withProps(cluster, (p) => delete p.encryptionConfig), expect: /resources: \["secrets"\]/ },
         {
             policy: a.eksControlPlaneLogging,
             quiet: cluster,
-            fire: changed(cluster, (p) => (p.enabledClusterLogTypes = ["api"])),
+            fire: withProps(cluster, (p) => (p.enabledClusterLogTypes = ["api"])),
             expect: /add "audit", "authenticator", "controllerManager", "scheduler"/,
         },
         {
             policy: a.eksEndpointRestricted,
             quiet: cluster,
-            fire: changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
+            fire: withProps(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
             expect: /contains 0\.0\.0\.0\/0/,
         },
-        { policy: a.eksSupportedVersion, quiet: cluster, fire: changed(cluster, (p) => (p.version = "1.31")), expect: /version "1\.31" is not supported/ },
+        { policy: a.eksSupportedVersion, quiet: cluster, fire: withProps(cluster, (p) => (p.version = "1.31")), expect: /version "1\.31" is not supported/ },
         {
             policy: a.eksNodeGroupsSpanZones,
             quiet: graph,
             fire: edit(graph, "cluster-nodes", (r) => ({ ...r, propertyDependencies: { subnetIds: r.propertyDependencies!.subnetIds.slice(0, 2) } })),
             expect: /run in 2 zone\(s\) \("us-east-1a", "us-east-1b"\); spread .* at least 3/,
         },
-        { policy: a.kmsKeyRotation, quiet: key, fire: changed(key, (p) => delete p.enableKeyRotation), expect: /set enableKeyRotation: true/ },
+        { policy: a.kmsKeyRotation, quiet: key, fire: withProps(key, (p) => delete p.enableKeyRotation), expect: /set enableKeyRotation: true/ },
         {
             policy: a.noPublicDatabasePorts,
             quiet: sg,
-            fire: changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
+            fire: withProps(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
             expect: /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/,
         },
         {
@@ -79,7 +73,7 @@ describe("aws policies: each fires on one broken property and stays quiet on the
             fire: edit(graph, "network-flow-log", (r) => ({ ...r, propertyDependencies: {} })),
             expect: /VPC network-vpc has no flow log; add an aws\.ec2\.FlowLog/,
         },
-        { policy: a.requiredTags, quiet: vpc, fire: changed(vpc, (p) => delete p.tags.owner), expect: /add tags "owner"/ },
+        { policy: a.requiredTags, quiet: vpc, fire: withProps(vpc, (p) => delete p.tags.owner), expect: /add tags "owner"/ },
     ];
     for (const c of cases) fireAndQuiet(`${c.policy.name} fires on ${c.expect.source.slice(0, 50)}`, c);
 });
@@ -91,13 +85,13 @@ describe("aws policies: RDS", () => {
         await check(
             a.rdsStorageEncrypted,
             db,
-            changed(db, (p) => delete p.storageEncrypted),
+            withProps(db, (p) => delete p.storageEncrypted),
             /set storageEncrypted: true/,
         );
         await check(
             a.rdsStorageEncrypted,
             replica,
-            changed(replica, (p) => (p.storageEncrypted = false)),
+            withProps(replica, (p) => (p.storageEncrypted = false)),
             /read replica sets storageEncrypted: false/,
         );
     });
@@ -106,13 +100,13 @@ describe("aws policies: RDS", () => {
         await check(
             a.rdsBackupRetention,
             db,
-            changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            withProps(db, (p) => (p.backupRetentionPeriod = 3)),
             /backupRetentionPeriod is 3; set it to at least 7 days/,
         );
         await check(
             a.rdsBackupRetention,
             replica,
-            changed(db, (p) => (p.backupRetentionPeriod = 3)),
+            withProps(db, (p) => (p.backupRetentionPeriod = 3)),
             /at least 14 days/,
             { "rds-backup-retention": { minBackupRetentionDays: 14 } },
         );
@@ -122,25 +116,25 @@ describe("aws policies: RDS", () => {
         await check(
             a.rdsDeletionSafeguards,
             db,
-            changed(db, (p) => (p.deletionProtection = false)),
+            withProps(db, (p) => (p.deletionProtection = false)),
             /set deletionProtection: true/,
         );
         await check(
             a.rdsDeletionSafeguards,
             db,
-            changed(db, (p) => (p.skipFinalSnapshot = true)),
+            withProps(db, (p) => (p.skipFinalSnapshot = true)),
             /set skipFinalSnapshot: false/,
         );
         await check(
             a.rdsDeletionSafeguards,
             db,
-            changed(db, (p) => delete p.finalSnapshotIdentifier),
+            withProps(db, (p) => delete p.finalSnapshotIdentifier),
             /set finalSnapshotIdentifier/,
         );
         await check(
             a.rdsDeletionSafeguards,
             replica,
-            changed(replica, (p) => delete p.deletionProtection),
+            withProps(replica, (p) => delete p.deletionProtection),
             /set deletionProtection: true/,
         );
     });
@@ -149,14 +143,14 @@ describe("aws policies: RDS", () => {
         await check(
             a.rdsMultiAz,
             db,
-            changed(db, (p) => (p.multiAz = false)),
+            withProps(db, (p) => (p.multiAz = false)),
             /set multiAz: true/,
         );
         assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], replica)), []);
     });
 
     it("rds-multi-az is quiet where the stack's baseline is single-AZ (required: false)", async () => {
-        const singleAz = changed(db, (p) => (p.multiAz = false));
+        const singleAz = withProps(db, (p) => (p.multiAz = false));
         assert.deepEqual(messagesOf(await analyze([a.rdsMultiAz], singleAz, { "rds-multi-az": { required: false } })), []);
     });
 
@@ -177,16 +171,16 @@ describe("aws policies: EKS", () => {
         await check(
             a.eksEndpointRestricted,
             cluster,
-            changed(cluster, (p) => delete p.vpcConfig.publicAccessCidrs),
+            withProps(cluster, (p) => delete p.vpcConfig.publicAccessCidrs),
             /open to 0\.0\.0\.0\/0 \(publicAccessCidrs unset\)/,
         );
         await check(
             a.eksEndpointRestricted,
             cluster,
-            changed(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
+            withProps(cluster, (p) => (p.vpcConfig.publicAccessCidrs = ["0.0.0.0/0"])),
             /contains 0\.0\.0\.0\/0/,
         );
-        const privateOnly = changed(cluster, (p) => (p.vpcConfig = { endpointPublicAccess: false, endpointPrivateAccess: true }));
+        const privateOnly = withProps(cluster, (p) => (p.vpcConfig = { endpointPublicAccess: false, endpointPrivateAccess: true }));
         assert.deepEqual(messagesOf(await analyze([a.eksEndpointRestricted], privateOnly)), []);
     });
 
@@ -197,7 +191,7 @@ describe("aws policies: EKS", () => {
                 messagesOf(
                     await analyze(
                         [a.eksSupportedVersion],
-                        changed(cluster, (p) => (p.version = version)),
+                        withProps(cluster, (p) => (p.version = version)),
                     ),
                 ),
                 [],
@@ -208,7 +202,7 @@ describe("aws policies: EKS", () => {
                 messagesOf(
                     await analyze(
                         [a.eksSupportedVersion],
-                        changed(cluster, (p) => (p.version = version)),
+                        withProps(cluster, (p) => (p.version = version)),
                     ),
                 )[0],
                 /is not supported; use one of "1\.32", "1\.33", "1\.34", "1\.35"/,
@@ -218,7 +212,7 @@ describe("aws policies: EKS", () => {
         await check(
             a.eksSupportedVersion,
             cluster,
-            changed(cluster, (p) => delete p.version),
+            withProps(cluster, (p) => delete p.version),
             /pin version/,
         );
         for (const stack of ["prod", "staging"]) {
@@ -247,7 +241,7 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
         await check(
             a.noPublicDatabasePorts,
             sg,
-            changed(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
+            withProps(sg, (p) => (p.ingress[0].cidrBlocks = ["0.0.0.0/0"])),
             /ingress from "0\.0\.0\.0\/0" admits database port\(s\) 5432/,
         );
         const rule = aws("aws:ec2/securityGroupRule:SecurityGroupRule", "r", {
@@ -260,7 +254,7 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
         await check(
             a.noPublicDatabasePorts,
             rule,
-            changed(rule, (p) => Object.assign(p, { fromPort: 0, toPort: 65535 })),
+            withProps(rule, (p) => Object.assign(p, { fromPort: 0, toPort: 65535 })),
             /admits database port\(s\) 5432, 3306, 1433, 27017, 6379/,
         );
         const v = aws("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "v", {
@@ -272,13 +266,13 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
         await check(
             a.noPublicDatabasePorts,
             v,
-            changed(v, (p) => Object.assign(p, { cidrIpv4: undefined, cidrIpv6: "::/0" })),
+            withProps(v, (p) => Object.assign(p, { cidrIpv4: undefined, cidrIpv6: "::/0" })),
             /from "::\/0" admits database port\(s\) 6379/,
         );
         await check(
             a.noPublicDatabasePorts,
             v,
-            changed(v, (p) => Object.assign(p, { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" })),
+            withProps(v, (p) => Object.assign(p, { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" })),
             /admits database port/,
         );
     });
@@ -291,7 +285,7 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
             cidrIpv4: "10.0.0.0/8",
         });
         assert.deepEqual((await analyze([a.noPublicDatabasePorts], v)).diagnostics, []);
-        const open = changed(v, (p) => (p.cidrIpv4 = "0.0.0.0/0"));
+        const open = withProps(v, (p) => (p.cidrIpv4 = "0.0.0.0/0"));
         const [d] = (await analyze([a.noPublicDatabasePorts], open)).diagnostics;
         assert.equal(d.enforcementLevel, "advisory");
         assert.match(d.message, /can't run policy 'sg-no-public-database-ports' .* during preview: .*fromPort/);
@@ -303,9 +297,9 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
         const unlinked = edit(graph, "network-flow-log", (r) => ({ ...r, propertyDependencies: {} }));
         assert.match(messagesOf(await analyzeStack([a.vpcFlowLogs], unlinked))[0], /VPC network-vpc has no flow log; add an aws\.ec2\.FlowLog/);
         const afterUp = edit(
-            edit(unlinked, "network-vpc", (r) => changed(r, (p) => (p.id = "vpc-123"))),
+            edit(unlinked, "network-vpc", (r) => withProps(r, (p) => (p.id = "vpc-123"))),
             "network-flow-log",
-            (r) => changed(r, (p) => (p.vpcId = "vpc-123")),
+            (r) => withProps(r, (p) => (p.vpcId = "vpc-123")),
         );
         assert.deepEqual(messagesOf(await analyzeStack([a.vpcFlowLogs], afterUp)), []);
     });
@@ -315,11 +309,11 @@ describe("aws policies: KMS, security groups, VPC, tags", () => {
         await check(
             a.requiredTags,
             vpc,
-            changed(vpc, (p) => delete p.tags.owner),
+            withProps(vpc, (p) => delete p.tags.owner),
             /add tags "owner"/,
         );
         const provider = { type: "pulumi:providers:aws", name: "aws", props: { defaultTags: { tags: { owner: "platform-team" } } } };
-        const untagged = { ...changed(vpc, (p) => delete p.tags.owner), provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id-1" };
+        const untagged = { ...withProps(vpc, (p) => delete p.tags.owner), provider: "urn:pulumi:prod::release-platform::pulumi:providers:aws::aws::id-1" };
         assert.deepEqual(messagesOf(await analyze([a.requiredTags], untagged, {}, [provider])), []);
         assert.deepEqual(messagesOf(await analyze([a.requiredTags], aws("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "x", { tags: undefined }))), []);
     });

@@ -2,17 +2,10 @@ import * as assert from "node:assert/strict";
 import { Policies, ResourceValidationPolicy } from "@pulumi/policy";
 import * as k from "../policies/kubernetes";
 import { PolicyConfigFile, TestResource, analyze, analyzeStack, fireAndQuiet, messagesOf } from "./policyArgs";
-import { NS, UNKNOWN, container, deployment, edit, job, k8s, releaseGraph, service } from "./policyFixtures";
+import { NS, UNKNOWN, container, deployment, edit, job, k8s, releaseGraph, service, withProps } from "./policyFixtures";
 import { ROLES, ROLE_LABEL } from "../conventions";
 
 type Mutate = (r: any) => void;
-
-/** A copy of `r` with `mutate` applied to its props. */
-function mutated<T extends TestResource>(r: T, mutate: Mutate): T {
-    const copy = structuredClone(r);
-    mutate(copy.props);
-    return copy;
-}
 
 const firstContainer = (props: any) => props.spec.template.spec.containers[0];
 
@@ -135,7 +128,7 @@ describe("kubernetes workload policies", () => {
     ];
 
     for (const { policy, bad, expect } of cases) {
-        fireAndQuiet(`${policy.name} fires on ${expect.source.slice(0, 50)}`, { policy, quiet: good, fire: mutated(good, bad), expect });
+        fireAndQuiet(`${policy.name} fires on ${expect.source.slice(0, 50)}`, { policy, quiet: good, fire: withProps(good, bad), expect });
     }
 
     it("k8s-no-literal-secrets-in-env stays quiet on ordinary literals and on secrets from secretKeyRef", async () => {
@@ -151,7 +144,7 @@ describe("kubernetes workload policies", () => {
         ];
         await expectQuiet(
             k.noLiteralSecretsInEnv,
-            mutated(good, (p) => firstContainer(p).env.push(...ordinary)),
+            withProps(good, (p) => firstContainer(p).env.push(...ordinary)),
         );
         assert.ok(!new RegExp(k.SENSITIVE_ENV_NAME, "i").test("keycloak_realm"), "case-insensitive too");
         assert.ok(new RegExp(k.SENSITIVE_ENV_NAME, "i").test("stripe_key"));
@@ -171,7 +164,7 @@ describe("kubernetes workload policies", () => {
     });
 
     it("checks init containers too", async () => {
-        const bad = mutated(good, (p) => (p.spec.template.spec.initContainers = [{ ...container("init", "busybox") }]));
+        const bad = withProps(good, (p) => (p.spec.template.spec.initContainers = [{ ...container("init", "busybox") }]));
         await expectViolation(k.imagePinned, bad, /initContainer "init": image "busybox" is untagged/);
     });
 
@@ -182,18 +175,18 @@ describe("kubernetes workload policies", () => {
     it("k8s-image-pinned accepts a digest", async () => {
         await expectQuiet(
             k.imagePinned,
-            mutated(good, (p) => (firstContainer(p).image = `nginx@sha256:${"a".repeat(64)}`)),
+            withProps(good, (p) => (firstContainer(p).image = `nginx@sha256:${"a".repeat(64)}`)),
         );
     });
 
     it("k8s-image-allowed-registry reads its prefixes from config", async () => {
-        const hub = mutated(good, (p) => (firstContainer(p).image = "nginxinc/nginx-unprivileged:1.27.3-alpine"));
+        const hub = withProps(good, (p) => (firstContainer(p).image = "nginxinc/nginx-unprivileged:1.27.3-alpine"));
         await expectViolation(k.imageAllowedRegistry, hub, /not from an allowed registry/);
         await expectQuiet(k.imageAllowedRegistry, hub, { "k8s-image-allowed-registry": { allowedRegistries: ["docker.io/nginxinc/"] } });
     });
 
     it("k8s-no-literal-secrets-in-env can only decide an unknown *_URL literal at up", async () => {
-        const bad = mutated(good, (p) => firstContainer(p).env.push({ name: "SERVICE_URL", value: UNKNOWN }));
+        const bad = withProps(good, (p) => firstContainer(p).env.push({ name: "SERVICE_URL", value: UNKNOWN }));
         const result = await analyze([k.noLiteralSecretsInEnv], bad);
         assert.equal(result.diagnostics.length, 1);
         assert.equal(result.diagnostics[0].enforcementLevel, "advisory");
@@ -214,14 +207,14 @@ describe("kubernetes traffic policies", () => {
     fireAndQuiet("k8s-ingress-tls fires on an Ingress without TLS", {
         policy: k.ingressTls,
         quiet: ingress,
-        fire: mutated(ingress, (p) => delete p.spec.tls),
+        fire: withProps(ingress, (p) => delete p.spec.tls),
         expect: /no TLS; add spec\.tls/,
     });
 
     it("k8s-ingress-tls wants every host in spec.tls", async () => {
         await expectViolation(
             k.ingressTls,
-            mutated(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })),
+            withProps(ingress, (p) => p.spec.rules.push({ host: "admin.example.com" })),
             /"admin\.example\.com" are not listed in spec\.tls/,
         );
     });
@@ -230,7 +223,7 @@ describe("kubernetes traffic policies", () => {
     fireAndQuiet("k8s-alb-no-ip-target-type fires on an Ingress with ip targets", {
         policy: k.albInstanceTargetType,
         quiet: ingress,
-        fire: mutated(ingress, (p) => (p.metadata.annotations = ip)),
+        fire: withProps(ingress, (p) => (p.metadata.annotations = ip)),
         expect: /target-type: ip routes to pod IPs/,
     });
 
@@ -239,7 +232,7 @@ describe("kubernetes traffic policies", () => {
         await expectQuiet(k.albInstanceTargetType, live);
         await expectViolation(
             k.albInstanceTargetType,
-            mutated(live, (p) => (p.metadata.annotations = ip)),
+            withProps(live, (p) => (p.metadata.annotations = ip)),
             /blue\/green Service sets .*target-type: ip; use "instance"/,
         );
     });
@@ -248,7 +241,7 @@ describe("kubernetes traffic policies", () => {
     fireAndQuiet("k8s-hpa-bounds fires when minReplicas is not below maxReplicas", {
         policy: k.hpaBounds,
         quiet: hpa,
-        fire: mutated(hpa, (p) => (p.spec.maxReplicas = 2)),
+        fire: withProps(hpa, (p) => (p.spec.maxReplicas = 2)),
         expect: /minReplicas 2 is not below maxReplicas 2/,
         config: { "k8s-hpa-bounds": { minReplicas: 2 } },
     });
@@ -273,7 +266,7 @@ describe("kubernetes stack policies", () => {
     fireAndQuiet("k8s-live-min-replicas fires on a live color below the minimum", {
         policy: k.liveMinReplicas,
         quiet: releaseGraph(),
-        fire: edit(releaseGraph(), "auth-service-blue", (r) => mutated(r, (p) => (p.spec.replicas = 2))),
+        fire: edit(releaseGraph(), "auth-service-blue", (r) => withProps(r, (p) => (p.spec.replicas = 2))),
         expect: /auth-service-blue serves live Service auth-service with 2 replicas; set at least 5/,
     });
 
@@ -292,10 +285,10 @@ describe("kubernetes stack policies", () => {
     });
 
     it("k8s-live-min-replicas counts only Deployments behind a live Service, with the configured minimum", async () => {
-        const graph = edit(releaseGraph(), "auth-service-blue", (r) => mutated(r, (p) => (p.spec.replicas = 2)));
+        const graph = edit(releaseGraph(), "auth-service-blue", (r) => withProps(r, (p) => (p.spec.replicas = 2)));
         assert.match((await stackMessages(k.liveMinReplicas, graph))[0], /auth-service-blue serves live Service auth-service with 2 replicas; set at least 5/);
         assert.deepEqual(await stackMessages(k.liveMinReplicas, graph, { "k8s-live-min-replicas": { minReplicas: 2 } }), []);
-        const idle = edit(releaseGraph(), "auth-service-green", (r) => mutated(r, (p) => (p.spec.replicas = 0)));
+        const idle = edit(releaseGraph(), "auth-service-green", (r) => withProps(r, (p) => (p.spec.replicas = 0)));
         assert.deepEqual(await stackMessages(k.liveMinReplicas, idle), []);
     });
 
@@ -303,7 +296,7 @@ describe("kubernetes stack policies", () => {
         const none = releaseGraph().filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget");
         assert.match((await stackMessages(k.livePodDisruptionBudget, none))[0], /live Deployment auth-service-blue has no PodDisruptionBudget/);
         const pdbOnly = releaseGraph().map((r) =>
-            r.type.endsWith("PodDisruptionBudget") ? mutated(r, (p) => (p.spec = { minAvailable: "100%", selector: p.spec.selector })) : r,
+            r.type.endsWith("PodDisruptionBudget") ? withProps(r, (p) => (p.spec = { minAvailable: "100%", selector: p.spec.selector })) : r,
         );
         assert.match((await stackMessages(k.livePodDisruptionBudget, pdbOnly)).join(), /allows no eviction of auth-service-blue \(5 replicas\)/);
         assert.equal(k.allowedEvictions({ maxUnavailable: 0 }, 5), 0);
@@ -321,7 +314,7 @@ describe("kubernetes stack policies", () => {
         const ns = graph.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
         const unknownNs = graph.map((r) =>
             r.type.startsWith("kubernetes:") && r !== ns
-                ? mutated({ ...r, propertyDependencies: { metadata: [ns.urn] } }, (p) => (p.metadata.namespace = UNKNOWN))
+                ? withProps({ ...r, propertyDependencies: { metadata: [ns.urn] } }, (p) => (p.metadata.namespace = UNKNOWN))
                 : r,
         );
         assert.deepEqual(await stackMessages(k.namespaceNetworkPolicies, unknownNs), []);

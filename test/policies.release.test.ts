@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { Policies } from "@pulumi/policy";
 import * as rel from "../policies/release";
 import { PolicyConfigFile, TestResource, analyzeStack, fireAndQuiet, messagesOf, readPolicyConfig, resourceArgs, stackArgs } from "./policyArgs";
-import { UNKNOWN, edit, find, releaseGraph } from "./policyFixtures";
+import { UNKNOWN, edit, find, releaseGraph, withProps } from "./policyFixtures";
 import { ANNOTATIONS } from "../conventions";
 import { alertRoutingSpec } from "../components/alertRouting";
 import { withUrn } from "./policyArgs";
@@ -30,12 +30,6 @@ const GLOBAL_CONFIG = { enabled: true, alertmanagerSpec: { alertmanagerConfigura
 
 async function messages(policy: Policies[number], graph: TestResource[], config: PolicyConfigFile = {}) {
     return messagesOf(await analyzeStack([policy], graph, config));
-}
-
-function withProps<T extends TestResource>(r: T, change: (p: any) => void): T {
-    const copy = structuredClone(r);
-    change(copy.props);
-    return copy;
 }
 
 function manifest(graph: TestResource[], data: Record<string, string>) {

@@ -259,6 +259,13 @@ export function releaseGraph(): R[] {
     ];
 }
 
+/** A copy of `r` with `change` applied to its props (and, for options such as `protect`, to the copy itself). */
+export function withProps<T extends TestResource>(r: T, change: (props: any, r: T) => void): T {
+    const copy = structuredClone(r);
+    change(copy.props, copy);
+    return copy;
+}
+
 /** Replaces the resource named `name` with `change(resource)`. */
 export function edit(graph: R[], name: string, change: (r: R) => R): R[] {
     const found = graph.find((r) => r.name === name);
