@@ -77,6 +77,15 @@ export const ANNOTATIONS = {
 // ---- Names --------------------------------------------------------------------------------------
 
 /** The maintenance page's Deployment name, and its pods' `{app, color}`. */
+/** The tag keys every taggable AWS resource carries (components/tags.ts sets them; the pack requires them). */
+export const TAG_KEYS = { project: "project", environment: "environment", owner: "owner", managedBy: "managed-by" } as const;
+
+/** The well-known node label of a node's availability zone, which pods are spread over. */
+export const ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone";
+
+/** The AWS Load Balancer Controller's Ingress annotations: `<prefix>/<setting>`. */
+export const ALB_ANNOTATION_PREFIX = "alb.ingress.kubernetes.io";
+
 export const MAINTENANCE_NAME = "maintenance";
 /** What the live Services select in maintenance mode. */
 export const MAINTENANCE_SELECTOR: Readonly<Record<string, string>> = { [LABELS.app]: MAINTENANCE_NAME, [LABELS.color]: MAINTENANCE_NAME };

@@ -43,3 +43,12 @@ export const MAX_AVAILABILITY_ZONES = 6;
 
 /** Days CloudWatch keeps the platform's logs (VPC flow logs, EKS control-plane logs). */
 export const LOG_RETENTION_DAYS = { staging: 90, prod: 365 } as const;
+
+/** Every app container's requests and limits (runbook: requests cpu 500m/memory 512Mi, limits cpu 1000m/memory 1Gi). */
+export const CONTAINER_RESOURCES = {
+    requests: { cpu: "500m", memory: "512Mi" },
+    limits: { cpu: "1000m", memory: "1Gi" },
+} as const;
+
+/** Replicas a live color runs at least in prod. */
+export const PROD_MIN_LIVE_REPLICAS = 5;

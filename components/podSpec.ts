@@ -1,6 +1,8 @@
 // Pod and container building blocks shared by the app, maintenance and smoke-test workloads:
 // the restricted Pod Security Standard, resources and probes from the runbooks.
 import * as k8s from "@pulumi/kubernetes";
+import { ZONE_TOPOLOGY_KEY } from "../conventions";
+import { CONTAINER_RESOURCES } from "../thresholds";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -11,8 +13,8 @@ type TopologySpreadConstraint = k8s.types.input.core.v1.TopologySpreadConstraint
 
 /** Every app container requests 500m CPU and 512Mi, and is limited to 1000m and 1Gi. */
 export const APP_RESOURCES: ResourceRequirements = {
-    requests: { cpu: "500m", memory: "512Mi" },
-    limits: { cpu: "1000m", memory: "1Gi" },
+    requests: { ...CONTAINER_RESOURCES.requests },
+    limits: { ...CONTAINER_RESOURCES.limits },
 };
 
 /**
@@ -92,7 +94,7 @@ export function restrictedPodSpec(args: RestrictedPodArgs): PodSpec {
  * among themselves rather than against the pods they replace.
  */
 export function zoneSpread(selector: Record<string, string>): TopologySpreadConstraint[] {
-    return ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+    return [ZONE_TOPOLOGY_KEY, "kubernetes.io/hostname"].map((topologyKey) => ({
         maxSkew: 1,
         topologyKey,
         whenUnsatisfiable: "ScheduleAnyway",

@@ -3,7 +3,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Environment, IngressConfig, ReleaseConfig } from "../config";
-import { LABELS, MAINTENANCE_SELECTOR, platformLabels, RELEASE_MANIFEST_NAME, ROLE_LABEL, ROLES, SMOKE_TEST_OF_LABEL } from "../conventions";
+import {
+    ALB_ANNOTATION_PREFIX,
+    LABELS,
+    MAINTENANCE_SELECTOR,
+    platformLabels,
+    RELEASE_MANIFEST_NAME,
+    ROLE_LABEL,
+    ROLES,
+    SMOKE_TEST_OF_LABEL,
+} from "../conventions";
 import { BlueGreenService, LiveTarget } from "./blueGreenService";
 import { MONITORING_NAMESPACE } from "./eks/charts";
 import { MAINTENANCE_PORT } from "./maintenancePage";
@@ -35,7 +44,7 @@ export interface ReleaseTrafficArgs {
 }
 
 export const INGRESS_NAME = "api";
-const ALB = "alb.ingress.kubernetes.io";
+const ALB = ALB_ANNOTATION_PREFIX;
 /** TLS 1.2 and 1.3 only. */
 export const ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** Redis (ElastiCache) default port; REDIS_URL is a secret, so its port can't be read here. */

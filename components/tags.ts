@@ -1,15 +1,16 @@
 // Tags and names shared by every AWS component (docs/conventions.md).
 import { Environment, StackConfig } from "../config";
+import { MANAGED_BY, TAG_KEYS } from "../conventions";
 
 export type Tags = Record<string, string>;
 
 /** The tags every taggable AWS resource carries; the policy pack checks for these keys. */
 export function standardTags(config: StackConfig): Tags {
     return {
-        project: config.project,
-        environment: config.environment,
-        owner: config.owner,
-        "managed-by": "pulumi",
+        [TAG_KEYS.project]: config.project,
+        [TAG_KEYS.environment]: config.environment,
+        [TAG_KEYS.owner]: config.owner,
+        [TAG_KEYS.managedBy]: MANAGED_BY,
     };
 }
 

@@ -7,6 +7,7 @@ import {
     PROD_MIN_BACKUP_RETENTION_DAYS,
     PROD_MIN_READ_REPLICAS,
 } from "../thresholds";
+import { TAG_KEYS } from "../conventions";
 import { Graph, OPEN_CIDRS, Props, isKnown, list, peek, resourcePolicy, stackPolicy } from "./util";
 
 export const AWS = {
@@ -455,7 +456,7 @@ export const requiredTags = resourcePolicy<TagConfig>({
     description: "Taggable AWS resources carry the required tags (config `requiredTags`), from `tags` or the provider's defaultTags.",
     types: TAGGABLE_TYPES,
     configSchema: {
-        properties: { requiredTags: { type: "array", items: { type: "string" }, default: ["project", "environment", "owner", "managed-by"] } },
+        properties: { requiredTags: { type: "array", items: { type: "string" }, default: Object.values(TAG_KEYS) } },
     },
     check: ({ props, args, config, report }) => {
         const tags = { ...(args.provider?.props.defaultTags?.tags ?? {}), ...(props.tags ?? {}) };

@@ -1,6 +1,7 @@
 // Kubernetes workload and traffic policies.
 import { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { LABELS, MAINTENANCE_NAME } from "../conventions";
+import { ALB_ANNOTATION_PREFIX, LABELS, MAINTENANCE_NAME, ZONE_TOPOLOGY_KEY } from "../conventions";
+import { CONTAINER_RESOURCES, PROD_MIN_LIVE_REPLICAS } from "../thresholds";
 import {
     Container,
     Graph,
@@ -53,7 +54,9 @@ export const resourceRequestsAndLimits = resourcePolicy({
             const missing = ["requests", "limits"].flatMap((kind) =>
                 ["cpu", "memory"].filter((r) => c.spec.resources?.[kind]?.[r] === undefined).map((r) => `${kind}.${r}`),
             );
-            return missing.length ? `set resources ${missing.join(", ")} (runbook: requests cpu 500m/memory 512Mi, limits cpu 1000m/memory 1Gi)` : undefined;
+            const { requests, limits } = CONTAINER_RESOURCES;
+            const runbook = `requests cpu ${requests.cpu}/memory ${requests.memory}, limits cpu ${limits.cpu}/memory ${limits.memory}`;
+            return missing.length ? `set resources ${missing.join(", ")} (runbook: ${runbook})` : undefined;
         }),
 });
 
@@ -195,7 +198,7 @@ export const spreadReplicasAcrossZones = resourcePolicy<SpreadConfig>({
     types: [K8S.deployment, K8S.statefulSet],
     configSchema: {
         properties: {
-            topologyKey: { type: "string", default: "topology.kubernetes.io/zone" },
+            topologyKey: { type: "string", default: ZONE_TOPOLOGY_KEY },
             minReplicas: { type: "integer", minimum: 2, default: 2, description: "Workloads with at least this many replicas must spread." },
         },
     },
@@ -380,7 +383,7 @@ export const ingressTls = resourcePolicy({
     description: "Every Ingress host is served over TLS (spec.tls lists it, or an ALB certificate-arn annotation is set).",
     types: [K8S.ingress],
     check: ({ props, report }) => {
-        const hasAlbCertificate = !!annotationsOf(props)["alb.ingress.kubernetes.io/certificate-arn"];
+        const hasAlbCertificate = !!annotationsOf(props)[`${ALB_ANNOTATION_PREFIX}/certificate-arn`];
         const tlsHosts = new Set<string>((props.spec?.tls ?? []).flatMap((t: Props) => t.hosts ?? []));
         const hosts: string[] = (props.spec?.rules ?? []).map((r: Props) => r.host ?? "*");
         const uncovered = hosts.filter((h) => !tlsHosts.has(h));
@@ -390,7 +393,7 @@ export const ingressTls = resourcePolicy({
     },
 });
 
-const ALB_TARGET_TYPE = "alb.ingress.kubernetes.io/target-type";
+const ALB_TARGET_TYPE = `${ALB_ANNOTATION_PREFIX}/target-type`;
 const NLB_TARGET_TYPE = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type";
 
 export const albInstanceTargetType = resourcePolicy({
@@ -413,7 +416,14 @@ interface ReplicaConfig {
 }
 
 const MIN_REPLICAS_SCHEMA = {
-    properties: { minReplicas: { type: "integer" as const, minimum: 1, default: 5, description: "Replicas a live color needs (5 in prod)." } },
+    properties: {
+        minReplicas: {
+            type: "integer" as const,
+            minimum: 1,
+            default: PROD_MIN_LIVE_REPLICAS,
+            description: `Replicas a live color needs (${PROD_MIN_LIVE_REPLICAS} in prod).`,
+        },
+    },
 };
 
 export const hpaBounds = resourcePolicy<ReplicaConfig>({
