@@ -7,7 +7,7 @@
 // not go through), 4 inconclusive (no data), 130 stopped.
 import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
-import { readStackConfig } from "../test/harness";
+import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
 import { InputError, parseArgs, runCli, stringFlag } from "./cli";
 
