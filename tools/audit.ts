@@ -4,7 +4,19 @@
 // with the policy pack, as `pulumi policy check` does: Analyze per resource with its inputs,
 // AnalyzeStack once with the resources' state. Exit codes as for plan.
 import * as path from "path";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    InputError,
+    OutputFormat,
+    outputFormat,
+    parseArgs,
+    relative,
+    render,
+    runCli,
+    stringFlag,
+} from "./cli";
 import { exportViolations } from "./exportChecks";
 import { renderMarkdown } from "./markdown";
 import { checkWith } from "../offline/policyCheck";
@@ -53,7 +65,7 @@ export async function audit(opts: AuditOptions): Promise<CommandResult> {
         stackOutputs: resources.find((r) => r.type === STACK_TYPE)?.outputs,
         notes: auditNotes(data, input.undecryptedSecrets),
         check,
-        policyConfigFile: path.relative(process.cwd(), opts.policyConfigFile) || opts.policyConfigFile,
+        policyConfigFile: relative(opts.policyConfigFile),
     };
     const listed = resources.map((r) => ({
         urn: r.urn,

@@ -1,4 +1,5 @@
 // Shared command-line plumbing for plan and audit: flags, exit codes, one-line error messages.
+import * as path from "path";
 import { PackStartError, PolicyPackError } from "../offline/analyzer";
 import { PackSourceError } from "../offline/packBuild";
 import { PolicyConfigError } from "../offline/policyConfig";
@@ -41,6 +42,11 @@ export function parseArgs(argv: string[], known: { values: string[]; booleans: s
         }
     }
     return { positional, flags };
+}
+
+/** A file as the tools show it: relative to the working directory. */
+export function relative(file: string): string {
+    return path.relative(process.cwd(), file) || file;
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

@@ -14,7 +14,19 @@ import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offlin
 import { parseStackConfig, PROJECT, StackConfigError } from "../config";
 import { changeWindowOf } from "../release/changeWindow";
 import { releaseStepNotes } from "../release/state";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    InputError,
+    OutputFormat,
+    outputFormat,
+    parseArgs,
+    relative,
+    render,
+    runCli,
+    stringFlag,
+} from "./cli";
 import { renderMarkdown } from "./markdown";
 import { checkWhilePreparing } from "../offline/policyCheck";
 import { diffResources, diffResourcesOfExport, diffResourcesOfRun, renderDiff } from "../offline/planDiff";
@@ -169,10 +181,6 @@ function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
     const config = parseStackConfig(source.config, opts.stack, relative(source.file), source.secretKeys);
     notes.push(...releaseStepNotes(config, changeWindowOf(opts.policyConfigFile), new Date()));
     return notes;
-}
-
-function relative(file: string): string {
-    return path.relative(process.cwd(), file) || file;
 }
 
 if (require.main === module) {

@@ -27,7 +27,18 @@ import { ChangeWindow, changeWindowOf, describeWindow, isoInZone, isOpen, nextOp
 import { ConfigEdit, describeDuration, pendingMigrations, planStep, PROJECT_PREFIX, ReleaseState, serviceStatus, StepName, StepPlan } from "../release/rules";
 import { releaseStateOf } from "../release/state";
 import { applyEdits, readStackFile, StackFile, StackFileError } from "../release/stackFile";
-import { CommandResult, EXIT_CHECK_FAILED, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, EXIT_UNUSABLE_INPUT, InputError, parseArgs, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    EXIT_CHECK_FAILED,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    EXIT_UNUSABLE_INPUT,
+    InputError,
+    parseArgs,
+    relative,
+    runCli,
+    stringFlag,
+} from "./cli";
 import { checkWith, CheckResult } from "../offline/policyCheck";
 import { countByLevel } from "./report";
 import { analysisForRun } from "../offline/stackExport";
@@ -559,10 +570,6 @@ function windowLines(window: ChangeWindow, now: Date): string[] {
         `  ${describeWindow(window)}${window.enforced ? " (enforced: deploy and promote run only inside it unless --hotfix)" : " (not enforced in this stack)"}`,
         `  open now: ${open ? "yes" : "no"}; next opening: ${isoInZone(nextOpening(window, now), window.timeZone)}`,
     ];
-}
-
-function relative(file: string): string {
-    return path.relative(process.cwd(), file) || file;
 }
 
 export { EXIT_UNUSABLE_INPUT, StackFileError };

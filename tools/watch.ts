@@ -9,7 +9,7 @@ import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
 import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
-import { InputError, parseArgs, runCli, stringFlag } from "./cli";
+import { InputError, parseArgs, relative, runCli, stringFlag } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run watch -- --stack <name> [--service <name> | --all] --prometheus <url> [--config <file>] [--since <time>] [--json] [--apply]";
@@ -26,7 +26,7 @@ async function main(): Promise<{ code: number; output: string }> {
     let config;
     try {
         const source = readStackConfig(stack, file);
-        config = parseStackConfig(source.config, stack, path.relative(process.cwd(), file), source.secretKeys);
+        config = parseStackConfig(source.config, stack, relative(file), source.secretKeys);
     } catch (e) {
         throw new InputError(e instanceof StackConfigError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
     }
