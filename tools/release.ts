@@ -42,7 +42,7 @@ import {
 import { checkWith, CheckResult } from "../offline/policyCheck";
 import { countByLevel } from "./report";
 import { analysisForRun } from "../offline/stackExport";
-import { ANALYSIS_FLAGS, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
+import { ANALYSIS_FLAGS, AnalysisVerdict, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE =
@@ -125,6 +125,8 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
 export interface ReleaseContext {
     opts: ReleaseOptions;
     file: StackFile;
+    /** The stack file's config as the CLI hands it to the program (the plan before the edit runs on it). */
+    source: StackConfigSource;
     config: StackConfig;
     state: ReleaseState;
     window: ChangeWindow;
@@ -142,7 +144,7 @@ export function loadContext(opts: ReleaseOptions): ReleaseContext {
     const file = wrapInput(() => readStackFile(opts.configFile));
     const source = wrapInput(() => readStackConfig(opts.stack, opts.configFile));
     const config = parseConfig(source, opts.stack, opts.configFile);
-    return { opts, file, config, state: releaseStateOf(config), window: changeWindowOf(opts.policyConfigFile), now: opts.now() };
+    return { opts, file, source, config, state: releaseStateOf(config), window: changeWindowOf(opts.policyConfigFile), now: opts.now() };
 }
 
 function parseConfig(source: StackConfigSource, stack: string, file: string): StackConfig {
@@ -184,14 +186,6 @@ export interface ReleaseCommand {
     /** One line for the usage text. */
     summary: string;
     run(ctx: ReleaseContext): Promise<CommandResult>;
-}
-
-/** Whether the step may go on, and why not. */
-export interface AnalysisVerdict {
-    passed: boolean;
-    /** Only a failed analysis rolls back; inconclusive and error stop without touching traffic. */
-    rollBack: boolean;
-    summary: string;
 }
 
 /** Metric analysis around a promote's switch. */
@@ -343,11 +337,10 @@ async function evaluateOnce(ctx: ReleaseContext, source: StackConfigSource, labe
 }
 
 async function planAndCheck(ctx: ReleaseContext, outcome: StepOutcome, edited: { source: StackConfigSource }): Promise<void> {
-    const beforeSource = readStackConfig(ctx.opts.stack, ctx.opts.configFile);
     const { prepared, check } = await checkWith(
         ctx.opts.packDir,
         ctx.opts.policyConfigFile,
-        async () => ({ before: await evaluateOnce(ctx, beforeSource, "before the edit"), after: await evaluateOnce(ctx, edited.source, "after the edit") }),
+        async () => ({ before: await evaluateOnce(ctx, ctx.source, "before the edit"), after: await evaluateOnce(ctx, edited.source, "after the edit") }),
         ({ after }) => ({ stack: ctx.opts.stack, project: PROJECT, dryRun: true, input: analysisForRun(after) }),
     );
     outcome.diff = diffResources(diffResourcesOfRun(prepared.before), diffResourcesOfRun(prepared.after), {
