@@ -40,7 +40,7 @@ import {
     stringFlag,
 } from "./cli";
 import { checkWith, CheckResult } from "../offline/policyCheck";
-import { countByLevel } from "./report";
+import { countByLevel, section } from "./report";
 import { analysisForRun } from "../offline/stackExport";
 import { ANALYSIS_FLAGS, AnalysisVerdict, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
 
@@ -443,10 +443,6 @@ function watchLive(ctx: ReleaseContext): Promise<CommandResult> {
 }
 
 // ---- Rendering ----------------------------------------------------------------------------------
-
-function section(heading: string, lines: string[]): string {
-    return [heading, ...(lines.length ? lines : ["  (none)"])].join("\n");
-}
 
 function refused(title: string, reasons: string[]): CommandResult {
     return refusedWith([title], reasons);
