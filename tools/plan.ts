@@ -16,15 +16,18 @@ import { changeWindowOf } from "../release/changeWindow";
 import { releaseStepNotes } from "../release/state";
 import {
     CommandResult,
+    DEFAULT_PACK_DIR,
     EXIT_MANDATORY_VIOLATIONS,
     EXIT_OK,
     InputError,
     OutputFormat,
     outputFormat,
     parseArgs,
+    policyConfigOf,
     relative,
     render,
     runCli,
+    stackFileOf,
     stringFlag,
 } from "./cli";
 import { renderMarkdown } from "./markdown";
@@ -37,7 +40,6 @@ import { STACK_TYPE, urnName } from "../offline/wire";
 const USAGE =
     "usage: npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
 const ROOT = path.resolve(__dirname, "..");
-export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
 
 export interface PlanOptions {
     stack: string;
@@ -67,7 +69,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
         againstFile: stringFlag(args, "against"),
         outFile: stringFlag(args, "out"),
         format: outputFormat(args, USAGE),
-        policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`),
+        policyConfigFile: stringFlag(args, "policy-config") ?? policyConfigOf(stack),
         packDir: stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR,
         program: stringFlag(args, "program") && path.resolve(stringFlag(args, "program")!),
     };
@@ -118,7 +120,7 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
 }
 
 function stackConfigFile(stack: string, configFile?: string): string {
-    const file = configFile ? path.resolve(configFile) : path.join(ROOT, `Pulumi.${stack}.yaml`);
+    const file = configFile ? path.resolve(configFile) : stackFileOf(stack);
     if (!configFile && !fs.existsSync(file)) {
         throw new InputError(`unknown stack "${stack}": there is no ${relative(file)} (stacks: ${knownStacks().join(", ") || "none"})`);
     }

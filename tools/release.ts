@@ -29,14 +29,17 @@ import { releaseStateOf } from "../release/state";
 import { applyEdits, readStackFile, StackFile, StackFileError } from "../release/stackFile";
 import {
     CommandResult,
+    DEFAULT_PACK_DIR,
     EXIT_CHECK_FAILED,
     EXIT_MANDATORY_VIOLATIONS,
     EXIT_OK,
     EXIT_UNUSABLE_INPUT,
     InputError,
     parseArgs,
+    policyConfigOf,
     relative,
     runCli,
+    stackFileOf,
     stringFlag,
 } from "./cli";
 import { checkWith, CheckResult } from "../offline/policyCheck";
@@ -101,9 +104,9 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
         command,
         stack,
         services: args.flags.all ? "all" : service ? [service] : undefined,
-        configFile: configFile ? path.resolve(configFile) : path.join(ROOT, `Pulumi.${stack}.yaml`),
-        policyConfigFile: path.resolve(stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`)),
-        packDir: path.resolve(stringFlag(args, "policy-pack") ?? path.join(ROOT, "policies")),
+        configFile: configFile ? path.resolve(configFile) : stackFileOf(stack),
+        policyConfigFile: path.resolve(stringFlag(args, "policy-config") ?? policyConfigOf(stack)),
+        packDir: path.resolve(stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR),
         version: stringFlag(args, "version"),
         migrationImage: stringFlag(args, "migration-image"),
         to: stringFlag(args, "to"),
@@ -227,7 +230,7 @@ export const COMMANDS: Record<string, ReleaseCommand> = {
 export async function release(opts: ReleaseOptions): Promise<CommandResult> {
     // --apply without the Pulumi CLI fails before anything is read, planned or written.
     if (opts.apply) requireCli();
-    if (opts.apply && opts.configFile !== path.join(ROOT, `Pulumi.${opts.stack}.yaml`)) {
+    if (opts.apply && opts.configFile !== stackFileOf(opts.stack)) {
         throw new InputError(
             `--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`,
         );

@@ -9,9 +9,8 @@ import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
 import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
-import { InputError, parseArgs, relative, runCli, stringFlag } from "./cli";
+import { InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run watch -- --stack <name> [--service <name> | --all] --prometheus <url> [--config <file>] [--since <time>] [--json] [--apply]";
 
 async function main(): Promise<{ code: number; output: string }> {
@@ -22,7 +21,7 @@ async function main(): Promise<{ code: number; output: string }> {
     );
     const stack = stringFlag(args, "stack");
     if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
-    const file = path.resolve(stringFlag(args, "config") ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+    const file = path.resolve(stringFlag(args, "config") ?? stackFileOf(stack));
     let config;
     try {
         const source = readStackConfig(stack, file);
