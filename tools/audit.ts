@@ -3,8 +3,21 @@
 // Checks every resource of a `pulumi stack export` file (from `plan --out` or a deployed stack)
 // with the policy pack, as `pulumi policy check` does: Analyze per resource with its inputs,
 // AnalyzeStack once with the resources' state. Exit codes as for plan.
-import * as path from "path";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    DEFAULT_PACK_DIR,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    InputError,
+    OutputFormat,
+    outputFormat,
+    parseArgs,
+    policyConfigOf,
+    relative,
+    render,
+    runCli,
+    stringFlag,
+} from "./cli";
 import { exportViolations } from "./exportChecks";
 import { renderMarkdown } from "./markdown";
 import { checkWith } from "../offline/policyCheck";
@@ -13,7 +26,6 @@ import { countByLevel, renderJson, Report, ShownResource } from "./report";
 import { analysisForExport, ExportResource, readStackExport, StackExport } from "../offline/stackExport";
 import { isProvider, STACK_TYPE, urnName } from "../offline/wire";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run audit -- <stack-export.json> [--policy-config <file>] [--json | --markdown] [--policy-pack <dir>]";
 
 export interface AuditOptions {
@@ -28,9 +40,9 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
     if (args.positional.length !== 1) throw new InputError(`expected one stack export file\n${USAGE}`);
     return {
         exportFile: args.positional[0],
-        policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", "prod.json"),
+        policyConfigFile: stringFlag(args, "policy-config") ?? policyConfigOf("prod"),
         format: outputFormat(args, USAGE),
-        packDir: stringFlag(args, "policy-pack") ?? path.join(ROOT, "policies"),
+        packDir: stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR,
     };
 }
 
@@ -53,7 +65,7 @@ export async function audit(opts: AuditOptions): Promise<CommandResult> {
         stackOutputs: resources.find((r) => r.type === STACK_TYPE)?.outputs,
         notes: auditNotes(data, input.undecryptedSecrets),
         check,
-        policyConfigFile: path.relative(process.cwd(), opts.policyConfigFile) || opts.policyConfigFile,
+        policyConfigFile: relative(opts.policyConfigFile),
     };
     const listed = resources.map((r) => ({
         urn: r.urn,

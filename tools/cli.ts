@@ -1,4 +1,5 @@
 // Shared command-line plumbing for plan and audit: flags, exit codes, one-line error messages.
+import * as path from "path";
 import { PackStartError, PolicyPackError } from "../offline/analyzer";
 import { PackSourceError } from "../offline/packBuild";
 import { PolicyConfigError } from "../offline/policyConfig";
@@ -41,6 +42,25 @@ export function parseArgs(argv: string[], known: { values: string[]; booleans: s
         }
     }
     return { positional, flags };
+}
+
+/** The project directory: the stack files, the policy pack and its configs. */
+const PROJECT_DIR = path.resolve(__dirname, "..");
+export const DEFAULT_PACK_DIR = path.join(PROJECT_DIR, "policies");
+
+/** A stack's own file in the project directory: `Pulumi.<stack>.yaml`. */
+export function stackFileOf(stack: string): string {
+    return path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
+}
+
+/** A stack's policy config: `policies/config/<stack>.json`. */
+export function policyConfigOf(stack: string): string {
+    return path.join(DEFAULT_PACK_DIR, "config", `${stack}.json`);
+}
+
+/** A file as the tools show it: relative to the working directory. */
+export function relative(file: string): string {
+    return path.relative(process.cwd(), file) || file;
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

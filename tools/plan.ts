@@ -14,7 +14,22 @@ import { readStackConfig, secretPlaceholder, StackConfigSource } from "../offlin
 import { parseStackConfig, PROJECT, StackConfigError } from "../config";
 import { changeWindowOf } from "../release/changeWindow";
 import { releaseStepNotes } from "../release/state";
-import { CommandResult, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, InputError, OutputFormat, outputFormat, parseArgs, render, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    DEFAULT_PACK_DIR,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    InputError,
+    OutputFormat,
+    outputFormat,
+    parseArgs,
+    policyConfigOf,
+    relative,
+    render,
+    runCli,
+    stackFileOf,
+    stringFlag,
+} from "./cli";
 import { renderMarkdown } from "./markdown";
 import { checkWhilePreparing } from "../offline/policyCheck";
 import { diffResources, diffResourcesOfExport, diffResourcesOfRun, renderDiff } from "../offline/planDiff";
@@ -25,7 +40,6 @@ import { STACK_TYPE, urnName } from "../offline/wire";
 const USAGE =
     "usage: npm run plan -- --stack <name> [--config <file>] [--against <export>] [--out <file>] [--json | --markdown] [--policy-config <file>] [--policy-pack <dir>] [--program <file>]";
 const ROOT = path.resolve(__dirname, "..");
-export const DEFAULT_PACK_DIR = path.join(ROOT, "policies");
 
 export interface PlanOptions {
     stack: string;
@@ -55,7 +69,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
         againstFile: stringFlag(args, "against"),
         outFile: stringFlag(args, "out"),
         format: outputFormat(args, USAGE),
-        policyConfigFile: stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`),
+        policyConfigFile: stringFlag(args, "policy-config") ?? policyConfigOf(stack),
         packDir: stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR,
         program: stringFlag(args, "program") && path.resolve(stringFlag(args, "program")!),
     };
@@ -106,7 +120,7 @@ export async function plan(opts: PlanOptions): Promise<CommandResult> {
 }
 
 function stackConfigFile(stack: string, configFile?: string): string {
-    const file = configFile ? path.resolve(configFile) : path.join(ROOT, `Pulumi.${stack}.yaml`);
+    const file = configFile ? path.resolve(configFile) : stackFileOf(stack);
     if (!configFile && !fs.existsSync(file)) {
         throw new InputError(`unknown stack "${stack}": there is no ${relative(file)} (stacks: ${knownStacks().join(", ") || "none"})`);
     }
@@ -169,10 +183,6 @@ function planNotes(source: StackConfigSource, opts: PlanOptions): string[] {
     const config = parseStackConfig(source.config, opts.stack, relative(source.file), source.secretKeys);
     notes.push(...releaseStepNotes(config, changeWindowOf(opts.policyConfigFile), new Date()));
     return notes;
-}
-
-function relative(file: string): string {
-    return path.relative(process.cwd(), file) || file;
 }
 
 if (require.main === module) {

@@ -27,11 +27,25 @@ import { ChangeWindow, changeWindowOf, describeWindow, isoInZone, isOpen, nextOp
 import { ConfigEdit, describeDuration, pendingMigrations, planStep, PROJECT_PREFIX, ReleaseState, serviceStatus, StepName, StepPlan } from "../release/rules";
 import { releaseStateOf } from "../release/state";
 import { applyEdits, readStackFile, StackFile, StackFileError } from "../release/stackFile";
-import { CommandResult, EXIT_CHECK_FAILED, EXIT_MANDATORY_VIOLATIONS, EXIT_OK, EXIT_UNUSABLE_INPUT, InputError, parseArgs, runCli, stringFlag } from "./cli";
+import {
+    CommandResult,
+    DEFAULT_PACK_DIR,
+    EXIT_CHECK_FAILED,
+    EXIT_MANDATORY_VIOLATIONS,
+    EXIT_OK,
+    EXIT_UNUSABLE_INPUT,
+    InputError,
+    parseArgs,
+    policyConfigOf,
+    relative,
+    runCli,
+    stackFileOf,
+    stringFlag,
+} from "./cli";
 import { checkWith, CheckResult } from "../offline/policyCheck";
-import { countByLevel } from "./report";
+import { countByLevel, section } from "./report";
 import { analysisForRun } from "../offline/stackExport";
-import { ANALYSIS_FLAGS, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
+import { ANALYSIS_FLAGS, AnalysisVerdict, promoteAnalysis, watchRelease } from "./analysis/releaseAnalysis";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE =
@@ -90,9 +104,9 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
         command,
         stack,
         services: args.flags.all ? "all" : service ? [service] : undefined,
-        configFile: configFile ? path.resolve(configFile) : path.join(ROOT, `Pulumi.${stack}.yaml`),
-        policyConfigFile: path.resolve(stringFlag(args, "policy-config") ?? path.join(ROOT, "policies", "config", `${stack}.json`)),
-        packDir: path.resolve(stringFlag(args, "policy-pack") ?? path.join(ROOT, "policies")),
+        configFile: configFile ? path.resolve(configFile) : stackFileOf(stack),
+        policyConfigFile: path.resolve(stringFlag(args, "policy-config") ?? policyConfigOf(stack)),
+        packDir: path.resolve(stringFlag(args, "policy-pack") ?? DEFAULT_PACK_DIR),
         version: stringFlag(args, "version"),
         migrationImage: stringFlag(args, "migration-image"),
         to: stringFlag(args, "to"),
@@ -114,6 +128,8 @@ export function parseReleaseArgs(argv: string[], overrides: Partial<ReleaseOptio
 export interface ReleaseContext {
     opts: ReleaseOptions;
     file: StackFile;
+    /** The stack file's config as the CLI hands it to the program (the plan before the edit runs on it). */
+    source: StackConfigSource;
     config: StackConfig;
     state: ReleaseState;
     window: ChangeWindow;
@@ -131,7 +147,7 @@ export function loadContext(opts: ReleaseOptions): ReleaseContext {
     const file = wrapInput(() => readStackFile(opts.configFile));
     const source = wrapInput(() => readStackConfig(opts.stack, opts.configFile));
     const config = parseConfig(source, opts.stack, opts.configFile);
-    return { opts, file, config, state: releaseStateOf(config), window: changeWindowOf(opts.policyConfigFile), now: opts.now() };
+    return { opts, file, source, config, state: releaseStateOf(config), window: changeWindowOf(opts.policyConfigFile), now: opts.now() };
 }
 
 function parseConfig(source: StackConfigSource, stack: string, file: string): StackConfig {
@@ -175,14 +191,6 @@ export interface ReleaseCommand {
     run(ctx: ReleaseContext): Promise<CommandResult>;
 }
 
-/** Whether the step may go on, and why not. */
-export interface AnalysisVerdict {
-    passed: boolean;
-    /** Only a failed analysis rolls back; inconclusive and error stop without touching traffic. */
-    rollBack: boolean;
-    summary: string;
-}
-
 /** Metric analysis around a promote's switch. */
 export interface PromoteAnalysis {
     /** Before anything is written: a failing verdict refuses the promote (exit 1). */
@@ -222,7 +230,7 @@ export const COMMANDS: Record<string, ReleaseCommand> = {
 export async function release(opts: ReleaseOptions): Promise<CommandResult> {
     // --apply without the Pulumi CLI fails before anything is read, planned or written.
     if (opts.apply) requireCli();
-    if (opts.apply && opts.configFile !== path.join(ROOT, `Pulumi.${opts.stack}.yaml`)) {
+    if (opts.apply && opts.configFile !== stackFileOf(opts.stack)) {
         throw new InputError(
             `--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`,
         );
@@ -332,11 +340,10 @@ async function evaluateOnce(ctx: ReleaseContext, source: StackConfigSource, labe
 }
 
 async function planAndCheck(ctx: ReleaseContext, outcome: StepOutcome, edited: { source: StackConfigSource }): Promise<void> {
-    const beforeSource = readStackConfig(ctx.opts.stack, ctx.opts.configFile);
     const { prepared, check } = await checkWith(
         ctx.opts.packDir,
         ctx.opts.policyConfigFile,
-        async () => ({ before: await evaluateOnce(ctx, beforeSource, "before the edit"), after: await evaluateOnce(ctx, edited.source, "after the edit") }),
+        async () => ({ before: await evaluateOnce(ctx, ctx.source, "before the edit"), after: await evaluateOnce(ctx, edited.source, "after the edit") }),
         ({ after }) => ({ stack: ctx.opts.stack, project: PROJECT, dryRun: true, input: analysisForRun(after) }),
     );
     outcome.diff = diffResources(diffResourcesOfRun(prepared.before), diffResourcesOfRun(prepared.after), {
@@ -439,10 +446,6 @@ function watchLive(ctx: ReleaseContext): Promise<CommandResult> {
 }
 
 // ---- Rendering ----------------------------------------------------------------------------------
-
-function section(heading: string, lines: string[]): string {
-    return [heading, ...(lines.length ? lines : ["  (none)"])].join("\n");
-}
 
 function refused(title: string, reasons: string[]): CommandResult {
     return refusedWith([title], reasons);
@@ -559,10 +562,6 @@ function windowLines(window: ChangeWindow, now: Date): string[] {
         `  ${describeWindow(window)}${window.enforced ? " (enforced: deploy and promote run only inside it unless --hotfix)" : " (not enforced in this stack)"}`,
         `  open now: ${open ? "yes" : "no"}; next opening: ${isoInZone(nextOpening(window, now), window.timeZone)}`,
     ];
-}
-
-function relative(file: string): string {
-    return path.relative(process.cwd(), file) || file;
 }
 
 export { EXIT_UNUSABLE_INPUT, StackFileError };

@@ -49,7 +49,8 @@ export function renderText(report: Report): string {
     return sections.filter((s) => s !== "").join("\n\n") + "\n";
 }
 
-function section(heading: string, lines: string[]): string {
+/** A heading and its indented lines, or `(none)` under it. */
+export function section(heading: string, lines: string[]): string {
     return [heading, ...(lines.length ? lines : ["  (none)"])].join("\n");
 }
 

@@ -7,11 +7,10 @@
 // not go through), 4 inconclusive (no data), 130 stopped.
 import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
-import { readStackConfig } from "../test/harness";
+import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
-import { InputError, parseArgs, runCli, stringFlag } from "./cli";
+import { InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run watch -- --stack <name> [--service <name> | --all] --prometheus <url> [--config <file>] [--since <time>] [--json] [--apply]";
 
 async function main(): Promise<{ code: number; output: string }> {
@@ -22,11 +21,11 @@ async function main(): Promise<{ code: number; output: string }> {
     );
     const stack = stringFlag(args, "stack");
     if (!stack) throw new InputError(`--stack is required\n${USAGE}`);
-    const file = path.resolve(stringFlag(args, "config") ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+    const file = path.resolve(stringFlag(args, "config") ?? stackFileOf(stack));
     let config;
     try {
         const source = readStackConfig(stack, file);
-        config = parseStackConfig(source.config, stack, path.relative(process.cwd(), file), source.secretKeys);
+        config = parseStackConfig(source.config, stack, relative(file), source.secretKeys);
     } catch (e) {
         throw new InputError(e instanceof StackConfigError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
     }

@@ -84,7 +84,7 @@ export async function watchRelease(r: AnalysisRequest): Promise<{ code: number; 
     const since = sinceFlag(r.flags);
     const now = Math.floor(r.now.getTime() / 1000);
     const targets = watchTargets(r.config, r.services, "post").map((t) => {
-        const promotedAt = (r.config.services.find((s) => s.name === t.service) as { promotedAt?: string } | undefined)?.promotedAt;
+        const promotedAt = r.config.services.find((s) => s.name === t.service)?.promotedAt;
         return { ...t, start: since ?? (promotedAt ? Math.floor(Date.parse(promotedAt) / 1000) : now) };
     });
     const outcome = await stoppable((signal) =>

@@ -1,7 +1,7 @@
 // Watching a release: the analysis of the chosen services' colors, side by side, and the rollback
 // of every service whose analysis failed. Failed rolls back; inconclusive and error neither promote
 // nor roll back: they stop and say what was missing or unreachable.
-import type { StackConfig } from "../../config";
+import { idleColor, StackConfig } from "../../config";
 import { AnalysisConfig } from "../../metrics/analysis";
 import { PrometheusClient } from "./prometheus";
 import { ANALYSIS_EXIT, EXIT_STOPPED, overallPhase, progressLine, resultsJson, resultTable } from "./report";
@@ -45,7 +45,7 @@ export function watchTargets(config: Pick<StackConfig, "namespace" | "services">
     return services.map((name) => {
         const service = config.services.find((s) => s.name === name);
         if (!service) throw new Error(`unknown service ${name}`);
-        const idle = service.live === "blue" ? "green" : "blue";
+        const idle = idleColor(service.live);
         const [color, baselineColor] = stage === "post" ? [service.live, idle] : [idle, service.live];
         return { namespace: config.namespace, service: name, color, baselineColor };
     });
