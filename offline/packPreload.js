@@ -2,8 +2,10 @@
 // starts (offline/packBuild.ts), so run-policy-pack's ts-node registration has nothing left to
 // compile, yet it would load the TypeScript compiler, about a third of the pack's start. Here
 // `ts-node` and `typescript` are stand-ins: register() does nothing, and typescript gives only its
-// version, which run-policy-pack reads to choose module options. Nothing else is changed.
+// version, which run-policy-pack reads to choose module options. The SDK's closure-serialization
+// modules load on first use (deferredSdkModules.js). Nothing else is changed.
 "use strict";
+require("./deferredSdkModules");
 const Module = require("module");
 
 const STAND_INS = {

@@ -4,7 +4,9 @@ import { convertPropertiesOnce } from "./convertOnce";
 import { awsPolicies } from "./aws";
 import { kubernetesPolicies } from "./kubernetes";
 import { releasePolicies } from "./release";
+import { decodeStructsLazily } from "./structDecoding";
 
+decodeStructsLazily();
 convertPropertiesOnce();
 
 new PolicyPack("release-platform", {

@@ -469,11 +469,26 @@ interface WindowConfig {
     requireSchedule: boolean;
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** An en-US formatter of `fields` in a time zone, built once: building one costs about as much as a hundred uses. */
+export function zonedFormat(timeZone: string, fields: Omit<Intl.DateTimeFormatOptions, "timeZone">): Intl.DateTimeFormat {
+    const key = `${timeZone} ${JSON.stringify(fields)}`;
+    let format = formats.get(key);
+    if (!format) {
+        format = new Intl.DateTimeFormat("en-US", { timeZone, ...fields });
+        formats.set(key, format);
+    }
+    return format;
+}
+
+const WALL_CLOCK_FIELDS: Intl.DateTimeFormatOptions = { weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /** Weekday and minutes since midnight of an instant in a time zone (DST-aware through Intl). */
 export function wallClock(instant: Date, timeZone: string): { weekday: string; minutes: number; text: string } {
-    const parts = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(instant);
+    const parts = zonedFormat(timeZone, WALL_CLOCK_FIELDS).formatToParts(instant);
     const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
     const [hour, minute] = [Number(part("hour")), Number(part("minute"))];
     return { weekday: part("weekday"), minutes: hour * 60 + minute, text: `${part("weekday")} ${part("hour")}:${part("minute")}` };

@@ -1,7 +1,7 @@
 // The change window on the real clock: the stack's policy config defines it (the pack's
 // `release-change-window` policy: weekday, start, end, time zone); where that policy is mandatory,
 // deploy and promote run only while it is open, unless the release is a hotfix.
-import { changeWindow as changeWindowPolicy, wallClock } from "../policies/release";
+import { changeWindow as changeWindowPolicy, wallClock, zonedFormat } from "../policies/release";
 import { readPolicyConfigFile } from "../offline/policyConfig";
 
 export const CHANGE_WINDOW_POLICY = changeWindowPolicy.name;
@@ -83,18 +83,19 @@ function instantAtLocalMinutes(w: ChangeWindow, day: Date, minutes: number): Dat
 
 /** ISO 8601 with the time zone's offset at that instant, e.g. `2026-11-26T14:30:00-05:00`. */
 export function isoInZone(at: Date, timeZone: string): string {
-    const parts = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        year: "numeric",
-        month: "2-digit",
-        day: "2-digit",
-        hour: "2-digit",
-        minute: "2-digit",
-        second: "2-digit",
-        hourCycle: "h23",
-        timeZoneName: "longOffset",
-    }).formatToParts(at);
+    const parts = zonedFormat(timeZone, ISO_FIELDS).formatToParts(at);
     const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
     const offset = part("timeZoneName").replace(/^GMT/, "") || "+00:00";
     return `${part("year")}-${part("month")}-${part("day")}T${part("hour")}:${part("minute")}:${part("second")}${offset}`;
 }
+
+const ISO_FIELDS: Intl.DateTimeFormatOptions = {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+    timeZoneName: "longOffset",
+};

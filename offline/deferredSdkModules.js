@@ -1,0 +1,43 @@
+// Preloaded by the offline tools (tools/register.js) and the policy pack's process (packPreload.js).
+//
+// @pulumi/pulumi loads two large modules when it starts that only function serialization uses
+// (closures such as aws.lambda.CallbackFunction, which this program does not create): the
+// TypeScript compiler, to parse a function's text, and npm's @npmcli/arborist, to find the
+// packages a closure needs. Together they are about 40% of loading the SDK. Here each is loaded on
+// its first use instead: the SDK's closure modules get a stand-in that loads the real module the
+// first time a property of it is read, and from then on reads it through. Nothing else changes.
+"use strict";
+const Module = require("module");
+const path = require("path");
+
+/** Module requests made at load time by the SDK's closure serialization (runtime/closure/), deferred. */
+const DEFERRED = new Set(["../../typescript-shim", "@npmcli/arborist"]);
+const CLOSURE_DIR = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}closure${path.sep}`;
+
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+    if (DEFERRED.has(request) && parent?.filename?.includes(CLOSURE_DIR)) return loadedOnFirstUse(() => load.call(this, request, parent, isMain));
+    return load.call(this, request, parent, isMain);
+};
+
+/**
+ * A stand-in that loads the module on its first use. It says it is an ES module's namespace, so
+ * TypeScript's `__importStar` keeps it as it is instead of copying (and so loading) every export.
+ */
+function loadedOnFirstUse(loadReal) {
+    let real;
+    const module = () => (real ??= loadReal());
+    return new Proxy(
+        {},
+        {
+            get: (_, key) => (key === "__esModule" ? true : module()[key]),
+            has: (_, key) => key in module(),
+            ownKeys: () => Reflect.ownKeys(module()),
+            getOwnPropertyDescriptor: (_, key) => {
+                const descriptor = Object.getOwnPropertyDescriptor(module(), key);
+                // A proxy may only report a property as its own if the target allows it.
+                return descriptor && { ...descriptor, configurable: true };
+            },
+        },
+    );
+}

@@ -1,0 +1,53 @@
+// The offline tools and the policy pack's process load the SDK without its closure-serialization
+// modules (the TypeScript compiler, @npmcli/arborist), and still serialize a closure when asked.
+import * as assert from "node:assert/strict";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { ROOT } from "./harness";
+
+const REGISTER = path.join(ROOT, "tools", "register.js");
+const PACK_PRELOAD = path.join(ROOT, "offline", "packPreload.js");
+
+/** Runs `script` in a fresh process with `preload` (without the deprecation warnings serializing a function prints); it prints one JSON line. */
+function run(preload: string, script: string): any {
+    return JSON.parse(execFileSync(process.execPath, ["--no-warnings", "--require", preload, "-e", script], { cwd: ROOT, encoding: "utf8" }).trim());
+}
+
+const LOADED = `(name) => Object.keys(require.cache).some((f) => f.includes(require("path").join("node_modules", name, "")))`;
+
+describe("SDK modules deferred to their first use", () => {
+    it("the tools load the SDK without the TypeScript compiler or arborist, and serializeFunction still parses a function", () => {
+        const out = run(
+            REGISTER,
+            `const loaded = ${LOADED};
+            const pulumi = require("@pulumi/pulumi"); require("@pulumi/aws"); require("@pulumi/kubernetes");
+            const atLoad = { typescript: loaded("typescript/lib"), arborist: loaded("@npmcli/arborist") };
+            pulumi.runtime.serializeFunction(function answer() { return 42; }).then((closure) => {
+                console.log(JSON.stringify({ atLoad, serialized: closure.text.includes("return 42"), typescriptAfter: loaded("typescript/lib") }));
+            });`,
+        );
+        assert.deepEqual(out, { atLoad: { typescript: false, arborist: false }, serialized: true, typescriptAfter: true });
+    });
+
+    it("arborist, asked for by the SDK's code-path finder, is the real module once a property is read", () => {
+        const out = run(
+            REGISTER,
+            `const loaded = ${LOADED};
+            const Module = require("module");
+            const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
+            const arborist = Module._load("@npmcli/arborist", { filename: codePaths, id: codePaths, paths: Module._nodeModulePaths(require("path").dirname(codePaths)) }, false);
+            const before = loaded("@npmcli/arborist");
+            const type = typeof arborist.Arborist;
+            console.log(JSON.stringify({ before, type, after: loaded("@npmcli/arborist"), same: arborist.Arborist === require("@npmcli/arborist").Arborist }));`,
+        );
+        assert.deepEqual(out, { before: false, type: "function", after: true, same: true });
+    });
+
+    it("the policy pack's process loads @pulumi/policy without arborist", () => {
+        const out = run(
+            PACK_PRELOAD,
+            `const loaded = ${LOADED}; require("@pulumi/policy"); console.log(JSON.stringify({ arborist: loaded("@npmcli/arborist") }));`,
+        );
+        assert.deepEqual(out, { arborist: false });
+    });
+});
