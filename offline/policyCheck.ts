@@ -55,13 +55,19 @@ export async function checkWith<T>(
         const pack = await packs.first();
         const prepared = await prepare();
         const req = { ...request(prepared), policyConfigFile };
+        const encoder = new RequestEncoder();
+        const queue = new AnalyzeQueue(encoder);
         const stackPack = packs.forStack(req, req.input.stack.length);
         const { info, warnings } = await packs.configured(pack, req);
-        const encoder = new RequestEncoder();
-        const limit = concurrencyLimit(CONCURRENCY);
+        queue.serveWith(pack);
         const [perResource, stack] = await Promise.all([
-            Promise.all(req.input.perResource.map((r) => limit(() => pack.analyze(r, encoder)))),
-            stackPack.then((p) => p.analyzeStack(req.input.stack, encoder)),
+            Promise.all(req.input.perResource.map((r) => queue.analyze(r))),
+            stackPack.then((p) => {
+                const answer = p.analyzeStack(req.input.stack, encoder);
+                // A second pack answers Analyze too once AnalyzeStack is on its way.
+                if (p !== pack) queue.serveWith(p);
+                return answer;
+            }),
         ]);
         return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
     } finally {
@@ -91,19 +97,26 @@ export async function checkWhilePreparing<T>(
         const pack = await packs.first();
         const configured = packs.configured(pack, target);
         const encoder = new RequestEncoder();
-        const limit = concurrencyLimit(CONCURRENCY);
+        const queue = new AnalyzeQueue(encoder);
+        configured.then(() => queue.serveWith(pack), () => undefined);
         const sent: AnalyzedResource[] = [];
         const answers: Promise<Diagnostic[]>[] = [];
         let stackPack: Promise<AnalyzerClient> | undefined;
         const prepared = await prepare((resource) => {
             sent.push(resource);
-            // Started as soon as the stack is known to be large, so that it is ready when the run ends.
-            stackPack ??= sent.length >= packs.secondPackFrom ? packs.forStack(target, sent.length) : undefined;
-            const answer = limit(() => configured.then(() => pack.analyze(resource, encoder)));
+            if (!stackPack && sent.length >= packs.secondPackFrom) {
+                // Started as soon as the stack is known to be large, so that it is ready when the
+                // run ends; it answers Analyze meanwhile.
+                stackPack = packs.forStack(target, sent.length);
+                stackPack.then((p) => queue.serveWith(p), () => undefined);
+            }
+            const answer = queue.analyze(resource);
             // Awaited below; a failure while `prepare` still runs must not be an unhandled rejection.
             answer.catch(() => undefined);
             answers.push(answer);
         });
+        // A failed start of the first pack fails the check here, not in a request that never goes out.
+        await configured;
         const { info, warnings } = await configured;
         const all = input(prepared);
         if (all.perResource.length !== sent.length || all.perResource.some((r, i) => r !== sent[i])) {
@@ -185,6 +198,45 @@ class Packs {
         pack.catch(() => undefined);
         this.started.push(pack);
         return pack;
+    }
+}
+
+/**
+ * The Analyze requests of one check, in the order given, each sent to the pack with the most free
+ * slots of those serving (at most CONCURRENCY in flight to each): a second pack takes its share
+ * while it does not answer AnalyzeStack. Every resource is analyzed exactly once, by one pack.
+ */
+class AnalyzeQueue {
+    private readonly waiting: { resource: AnalyzedResource; resolve: (d: Diagnostic[]) => void; reject: (e: unknown) => void }[] = [];
+    private readonly lanes: { pack: AnalyzerClient; free: number }[] = [];
+
+    constructor(private readonly encoder: RequestEncoder) {}
+
+    /** From now on `pack` (configured) answers requests too. */
+    serveWith(pack: AnalyzerClient): void {
+        if (this.lanes.some((l) => l.pack === pack)) return;
+        this.lanes.push({ pack, free: CONCURRENCY });
+        this.dispatch();
+    }
+
+    analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
+        return new Promise((resolve, reject) => {
+            this.waiting.push({ resource, resolve, reject });
+            this.dispatch();
+        });
+    }
+
+    private dispatch(): void {
+        while (this.waiting.length) {
+            const lane = this.lanes.reduce<{ pack: AnalyzerClient; free: number } | undefined>((best, l) => (l.free > (best?.free ?? 0) ? l : best), undefined);
+            if (!lane) return;
+            const job = this.waiting.shift()!;
+            lane.free--;
+            lane.pack.analyze(job.resource, this.encoder).then(job.resolve, job.reject).finally(() => {
+                lane.free++;
+                this.dispatch();
+            });
+        }
     }
 }
 

@@ -52,13 +52,17 @@ export function decodeStructsLazily(): void {
 
 /**
  * A prototype for Structs still held as bytes: toJavaScript() decodes the bytes; every other
- * method of the message first decodes it the library's way (`materialize`) and then runs.
+ * method of the message but toArray first decodes it the library's way (`materialize`) and then runs.
  */
 function materializingPrototype(Struct: StructClass, messagePrototype: object, materialize: (msg: LazyStruct) => void): object {
     const lazyPrototype = Object.create(Struct.prototype);
     const methods = new Set([...Object.getOwnPropertyNames(Struct.prototype), ...Object.getOwnPropertyNames(messagePrototype)]);
+    // toArray links the message into its parent as it is decoded (the parent keeps the array,
+    // which decoding fills in place later): it must not decode, under any of its names.
+    const linking = (messagePrototype as { toArray: unknown }).toArray;
     for (const name of methods) {
-        if (name === "constructor" || name === "toJavaScript") continue;
+        const method = (Struct.prototype as Record<string, unknown>)[name];
+        if (name === "constructor" || name === "toJavaScript" || typeof method !== "function" || method === linking) continue;
         lazyPrototype[name] = function (this: LazyStruct, ...args: unknown[]) {
             materialize(this);
             return (this as any)[name](...args);

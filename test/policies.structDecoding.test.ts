@@ -104,6 +104,13 @@ describe("policy pack: Structs decoded from their bytes", () => {
         assert.deepEqual(stackResources(stackRequest), expectedStack);
     });
 
+    it("keeps a request's Structs as bytes until the analyzer reads them, and a parent re-serializes them unchanged", () => {
+        const req = analyzerProto.AnalyzeStackRequest.deserializeBinary(stackRequest);
+        const properties = req.getResourcesList()[0].getProperties();
+        assert.equal(Object.getPrototypeOf(properties) === Struct.prototype, false, "still bytes after the request is decoded");
+        assert.deepEqual(Buffer.from(req.serializeBinary()), Buffer.from(stackRequest));
+    });
+
     it("gives each call a fresh copy", () => {
         const struct = Struct.deserializeBinary(bytesOf(SAMPLES[0]));
         const first = struct.toJavaScript();
