@@ -98,7 +98,10 @@ export async function checkWhilePreparing<T>(
         const configured = packs.configured(pack, target);
         const encoder = new RequestEncoder();
         const queue = new AnalyzeQueue(encoder);
-        configured.then(() => queue.serveWith(pack), () => undefined);
+        configured.then(
+            () => queue.serveWith(pack),
+            () => undefined,
+        );
         const sent: AnalyzedResource[] = [];
         const answers: Promise<Diagnostic[]>[] = [];
         let stackPack: Promise<AnalyzerClient> | undefined;
@@ -108,7 +111,10 @@ export async function checkWhilePreparing<T>(
                 // Started as soon as the stack is known to be large, so that it is ready when the
                 // run ends; it answers Analyze meanwhile.
                 stackPack = packs.forStack(target, sent.length);
-                stackPack.then((p) => queue.serveWith(p), () => undefined);
+                stackPack.then(
+                    (p) => queue.serveWith(p),
+                    () => undefined,
+                );
             }
             const answer = queue.analyze(resource);
             // Awaited below; a failure while `prepare` still runs must not be an unhandled rejection.
@@ -232,10 +238,13 @@ class AnalyzeQueue {
             if (!lane) return;
             const job = this.waiting.shift()!;
             lane.free--;
-            lane.pack.analyze(job.resource, this.encoder).then(job.resolve, job.reject).finally(() => {
-                lane.free++;
-                this.dispatch();
-            });
+            lane.pack
+                .analyze(job.resource, this.encoder)
+                .then(job.resolve, job.reject)
+                .finally(() => {
+                    lane.free++;
+                    this.dispatch();
+                });
         }
     }
 }

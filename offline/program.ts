@@ -9,6 +9,7 @@ import { PROJECT } from "../config";
 import { DefaultProviders } from "./defaultProviders";
 import { computedOutputs, invokeAnswer } from "./fakeOutputs";
 import { readStackConfig, ROOT, StackConfigSource, withOverrides, withSecrets } from "./stackConfig";
+import { keepStructValues } from "./valueStructs";
 import { isProvider, STACK_TYPE } from "./wire";
 
 export const PROGRAM = path.join(ROOT, "index.ts");
@@ -121,6 +122,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
     const callsites = resourceClass.callsites;
     resourceClass.callsites = () => [];
+    const structs = keepStructValues();
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             // The program is loaded the way the Node.js language host loads it.
@@ -139,6 +141,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     errorClass.prepareStackTrace = prepareStackTrace;
     Error.stackTraceLimit = stackTraceLimit;
     resourceClass.callsites = callsites;
+    structs.restore();
     if (failure !== undefined) throw new ProgramError(failure, recording.resources);
     return { stack: opts.stack, preview, source, resources: recording.resources, outputs: recording.outputs };
 }
