@@ -4,12 +4,14 @@
 // receives the pack's log messages. Nothing here evaluates a policy itself.
 //
 // `AnalyzerClient` builds the requests (as protobuf bytes) and reads the responses; how they
-// travel is up to a subclass: `PolicyPackProcess` over gRPC to a started pack, or (in the tests)
-// decoded by the service's own deserializers straight into @pulumi/policy's Analyzer handlers.
+// travel is up to a subclass: `PolicyPackProcess` over gRPC to a started pack (from a worker
+// thread, analyzerTransport.ts), or (in the tests) decoded by the service's own deserializers
+// straight into @pulumi/policy's Analyzer handlers.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { RequestEncoder } from "./analyzerEncoding";
+import { AnalyzerTransport } from "./analyzerTransport";
 import { buildPack } from "./packBuild";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -24,7 +26,6 @@ const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
 const RUN_POLICY_PACK = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js"));
 /** Keeps the TypeScript compiler out of the pack's process: the pack it runs is already JavaScript. */
 const PACK_PRELOAD = path.join(__dirname, "packPreload.js");
-const MAX_MESSAGE = 400 * 1024 * 1024;
 const START_TIMEOUT_MS = 60_000;
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
@@ -142,23 +143,16 @@ export abstract class AnalyzerClient {
     }
 }
 
-/** The Analyzer service's gRPC client, sending requests `AnalyzerClient` already serialized. */
-const PreserializedAnalyzerClient = grpc.makeGenericClientConstructor(
-    Object.fromEntries(
-        Object.entries(analyzerRpc.AnalyzerService as grpc.ServiceDefinition).map(([name, method]) => [
-            name,
-            { ...method, requestSerialize: (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
-        ]),
-    ),
-    "Analyzer",
-) as any;
+/** The Analyzer service's methods: their gRPC paths and response decoders. */
+const ANALYZER_METHODS = analyzerRpc.AnalyzerService as Record<AnalyzerMethod, { path: string; responseDeserialize: (bytes: Buffer) => any }>;
 
 /** A running policy pack plus the Engine service it logs to. Always `close()` it. */
 export class PolicyPackProcess extends AnalyzerClient {
     readonly logs: LogMessage[] = [];
     private child?: ChildProcess;
     private engine?: grpc.Server;
-    private client?: any;
+    /** Its connection on the process's transport, once it listens. */
+    private connection?: number;
     private readonly killOnExit = () => this.child?.kill("SIGKILL");
 
     private ready: Promise<void> = Promise.resolve();
@@ -214,10 +208,7 @@ export class PolicyPackProcess extends AnalyzerClient {
     }
 
     private connect(port: number): void {
-        this.client = new PreserializedAnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-            "grpc.max_receive_message_length": MAX_MESSAGE,
-            "grpc.max_send_message_length": MAX_MESSAGE,
-        });
+        this.connection = AnalyzerTransport.get().connect(`127.0.0.1:${port}`);
     }
 
     private startEngine(): Promise<string> {
@@ -277,19 +268,24 @@ export class PolicyPackProcess extends AnalyzerClient {
     }
 
     close(): void {
-        this.client?.close();
-        this.client = undefined;
+        if (this.connection !== undefined) AnalyzerTransport.get().close(this.connection);
+        this.connection = undefined;
         if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
         process.off("exit", this.killOnExit);
         this.engine?.forceShutdown();
         this.engine = undefined;
     }
 
-    protected send(method: AnalyzerMethod, req: Uint8Array): Promise<any> {
-        return new Promise((resolve, reject) => {
-            if (!this.client) return reject(new Error("the policy pack is not running"));
-            this.client[method](req, (err: grpc.ServiceError | null, resp: any) => (err ? reject(new PolicyPackError(method, err)) : resolve(resp)));
-        });
+    protected async send(method: AnalyzerMethod, req: Uint8Array): Promise<any> {
+        if (this.connection === undefined) throw new Error("the policy pack is not running");
+        const { path: methodPath, responseDeserialize } = ANALYZER_METHODS[method];
+        // AnalyzeStack goes ahead of Analyze calls queued for the same pack: it is the one a check ends with.
+        const bytes = await AnalyzerTransport.get()
+            .call(this.connection, methodPath, req, method === "analyzeStack")
+            .catch((err) => {
+                throw new PolicyPackError(method, err);
+            });
+        return responseDeserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
 }
 

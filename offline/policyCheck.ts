@@ -26,6 +26,12 @@ export interface CheckResult {
 const CONCURRENCY = 8;
 
 /**
+ * Analyze calls handed to one started pack's connection at once. Its connection thread sends them
+ * CONCURRENCY at a time, also while this thread is busy evaluating the program.
+ */
+const HANDED_PER_PACK = 64;
+
+/**
  * From this many resources on, AnalyzeStack goes to a second pack process, which answers it while
  * the first still answers Analyze (the pack is single-threaded): the stack request then takes
  * longer than a second pack takes to start, about a second.
@@ -208,8 +214,8 @@ class Packs {
 }
 
 /**
- * The Analyze requests of one check, in the order given, each sent to the pack with the most free
- * slots of those serving (at most CONCURRENCY in flight to each): a second pack takes its share
+ * The Analyze requests of one check, in the order given, each handed to the pack with the most
+ * free slots of those serving (at most HANDED_PER_PACK to each): a second pack takes its share
  * while it does not answer AnalyzeStack. Every resource is analyzed exactly once, by one pack.
  */
 class AnalyzeQueue {
@@ -221,7 +227,7 @@ class AnalyzeQueue {
     /** From now on `pack` (configured) answers requests too. */
     serveWith(pack: AnalyzerClient): void {
         if (this.lanes.some((l) => l.pack === pack)) return;
-        this.lanes.push({ pack, free: CONCURRENCY });
+        this.lanes.push({ pack, free: HANDED_PER_PACK });
         this.dispatch();
     }
 
