@@ -67,6 +67,16 @@ describe("npm run watch", function () {
         assert.match(run.stdout, /Analysis PASSED for user-service\./);
     });
 
+    it("--apply, which runs the release's rollback, refuses without the Pulumi CLI before watching (exit 2)", async () => {
+        // Only node's own directory on PATH: no `pulumi` there.
+        const noCli = await watchCli(["--stack", "prod", "--all", "--prometheus", prometheus!.url, "--since", since, "--apply"], {
+            PATH: path.dirname(process.execPath),
+        });
+        assert.equal(noCli.code, 2, noCli.stderr);
+        assert.match(noCli.stderr, /^error: --apply needs the Pulumi CLI \(`pulumi` on PATH.*\).*nothing was written\n$/);
+        assert.equal(noCli.stdout, "", "nothing was measured");
+    });
+
     it("refuses credentials on the command line and an unknown service (exit 2), before any query", async () => {
         const url = prometheus!.url.replace("http://", "http://admin:hunter2@");
         const creds = await watchCli(["--stack", "prod", "--all", "--prometheus", url]);

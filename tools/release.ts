@@ -228,14 +228,16 @@ export const COMMANDS: Record<string, ReleaseCommand> = {
 };
 
 export async function release(opts: ReleaseOptions): Promise<CommandResult> {
-    // --apply without the Pulumi CLI fails before anything is read, planned or written.
-    if (opts.apply) requireCli();
-    if (opts.apply && opts.configFile !== stackFileOf(opts.stack)) {
-        throw new InputError(
-            `--apply updates stack ${opts.stack} from Pulumi.${opts.stack}.yaml in the project directory; --config is for showing or writing a step`,
-        );
-    }
+    if (opts.apply) requireApplicable(opts.stack, opts.configFile);
     return COMMANDS[opts.command].run(loadContext(opts));
+}
+
+/** What --apply needs, checked before anything is read, planned or written: the Pulumi CLI, and the stack's own file. */
+export function requireApplicable(stack: string, configFile: string): void {
+    requireCli();
+    if (configFile !== stackFileOf(stack)) {
+        throw new InputError(`--apply updates stack ${stack} from Pulumi.${stack}.yaml in the project directory; --config is for showing or writing a step`);
+    }
 }
 
 function requireCli(): void {

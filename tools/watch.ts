@@ -2,14 +2,16 @@
 //
 // The release analysis of each chosen service's live color over the monitoring window (from its
 // promote, `--since`, or now), with a line per interval and a table at the end. A failed service
-// is rolled back through `npm run release -- rollback` (shown; with --apply, run).
+// is rolled back through `npm run release -- rollback` (shown; with --apply, run: that needs the
+// Pulumi CLI and the stack's own file, checked before the watch starts).
 // Exit 0 passed, 1 failed, 2 unusable input, 3 error (Prometheus unreachable, or the rollback did
 // not go through), 4 inconclusive (no data), 130 stopped.
 import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
 import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
-import { InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
+import { CommandResult, InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
+import { parseReleaseArgs, release, requireApplicable } from "./release";
 
 const USAGE = "usage: npm run watch -- --stack <name> [--service <name> | --all] --prometheus <url> [--config <file>] [--since <time>] [--json] [--apply]";
 
@@ -34,17 +36,28 @@ async function main(): Promise<{ code: number; output: string }> {
     if (!service === !args.flags.all) throw new InputError(`give --service <name> or --all (services: ${known.join(", ")})\n${USAGE}`);
     if (service && !known.includes(service)) throw new InputError(`unknown service ${service} (services: ${known.join(", ")})`);
     const apply = args.flags.apply === true;
+    // A rollback that could not run must not be found out only at the end of the window.
+    if (apply) requireApplicable(stack, file);
+    const progress = (line: string) => process.stderr.write(`${line}\n`);
     return watchRelease({
         config,
         services: service ? [service] : known,
         flags: args.flags,
         now: new Date(),
-        progress: (line) => process.stderr.write(`${line}\n`),
+        progress,
         rollback: async (services) => {
-            const command = `npm run release -- rollback --stack ${stack} ${services.map((s) => `--service ${s}`).join(" ")} --apply`;
-            return apply
-                ? { code: 3, output: `cannot roll back from here: the release command is not available; run: ${command}\n` }
-                : { code: 0, output: `would run: ${command}\n` };
+            if (!apply) {
+                return {
+                    code: 0,
+                    output: `would run: npm run release -- rollback --stack ${stack} ${services.map((s) => `--service ${s}`).join(" ")} --apply\n`,
+                };
+            }
+            // One service at a time: each rollback rewrites the stack file and updates the stack.
+            const results: CommandResult[] = [];
+            for (const service of services) {
+                results.push(await release(parseReleaseArgs(["rollback", "--stack", stack, "--service", service, "--apply"], { progress })));
+            }
+            return { code: Math.max(0, ...results.map((r) => r.code)), output: results.map((r) => r.output).join("\n") };
         },
     });
 }
