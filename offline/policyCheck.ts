@@ -136,7 +136,11 @@ export async function checkWhilePreparing<T>(
         }
         const [perResource, stack] = await Promise.all([
             Promise.all(answers),
-            (stackPack ?? packs.forStack(target, all.stack.length)).then((p) => p.analyzeStack(all.stack, encoder)),
+            (stackPack ?? packs.forStack(target, all.stack.length)).then((p) => {
+                // The second pack answers AnalyzeStack alone from now on, the first the Analyze calls left.
+                if (p !== pack) queue.stopServing(p);
+                return p.analyzeStack(all.stack, encoder);
+            }),
         ]);
         return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
     } finally {
@@ -229,6 +233,12 @@ class AnalyzeQueue {
         if (this.lanes.some((l) => l.pack === pack)) return;
         this.lanes.push({ pack, free: HANDED_PER_PACK });
         this.dispatch();
+    }
+
+    /** From now on `pack` takes no more requests (those it has are answered). */
+    stopServing(pack: AnalyzerClient): void {
+        const lane = this.lanes.findIndex((l) => l.pack === pack);
+        if (lane >= 0) this.lanes.splice(lane, 1);
     }
 
     analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
