@@ -1,7 +1,8 @@
 // `release.analysis`: the metric analysis of a release (window, interval, limits per metric).
 // Every key is optional; an omitted key takes the environment's default from the runbooks, and in
 // prod no limit may be looser than that default.
-import { AnalysisConfig, defaultAnalysis, durationSeconds } from "../metrics/analysis";
+import { AnalysisConfig, defaultAnalysis } from "../metrics/analysis";
+import { durationSeconds } from "../metrics/duration";
 import { Check, Checker, complete, Fields, Read } from "./reader";
 import { Environment } from "./types";
 

@@ -80,13 +80,6 @@ export function defaultAnalysis(environment: "staging" | "prod"): AnalysisConfig
     };
 }
 
-/** Seconds in a Prometheus-style duration such as `30m`, `90s`, `1h30m`; undefined if not one. */
-export function durationSeconds(text: string): number | undefined {
-    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-    if (!m || text === "") return undefined;
-    return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-}
-
 /** What one metric of the analysis measures and how a value is judged. */
 export interface AnalysisMetric {
     name: AnalysisMetricName;

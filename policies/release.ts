@@ -1,6 +1,7 @@
 // Release-safety policies: stack policies over the whole graph of a blue/green release.
 import { PolicyResource } from "@pulumi/policy";
 import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
+import { durationSeconds } from "../metrics/duration";
 import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
 import { deploymentsLabelled, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
@@ -294,14 +295,6 @@ interface AlertThresholdConfig {
     maxLoosening: number;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-/** Seconds of a Prometheus duration ("1m", "1h30m", "0s"); NaN when it is not one. */
-export function durationSeconds(text: string): number {
-    if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return NaN;
-    return [...text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS[unit], 0);
-}
-
 interface PrometheusAlert {
     alert: string;
     expr: string;
@@ -348,7 +341,8 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
             .filter((r: Props) => r.alert && typeof r.expr === "string");
         const ruleName = objectName({ name, props });
         const maxErrorRate = config.errorRate * config.maxLoosening;
-        const maxDowntime = durationSeconds(config.downtimeFor) * config.maxLoosening;
+        // An unparsable duration is NaN here, which no comparison passes.
+        const maxDowntime = (durationSeconds(config.downtimeFor) ?? NaN) * config.maxLoosening;
         const errorAlerts = rules.filter((r) => errorRateThreshold(r) !== undefined);
         const downtimeAlerts = rules.filter(isDowntimeAlert);
         if (!errorAlerts.length) report(`PrometheusRule ${ruleName} has no 5xx error-rate alert; add one firing above ${config.errorRate}`);
@@ -362,7 +356,7 @@ export const alertThresholdsWithinRunbook = resourcePolicy<AlertThresholdConfig>
                 );
         }
         for (const r of downtimeAlerts) {
-            const waits = durationSeconds(r.for ?? "0s");
+            const waits = durationSeconds(r.for ?? "0s") ?? NaN;
             if (!(waits <= maxDowntime))
                 report(
                     `PrometheusRule ${ruleName}: ${r.alert} waits for: ${r.for}, longer than ${config.maxLoosening} × the runbooks' ${config.downtimeFor}; set for: ${config.downtimeFor}`,

@@ -7,7 +7,8 @@
 //
 // Measurement times that have already passed (a window that started earlier) are read in one
 // `query_range` per metric; the others are waited for and read with an instant query each.
-import { AnalysisConfig, AnalysisMetric, analysisMetrics, baselineLatencyQuery, durationSeconds } from "../../metrics/analysis";
+import { AnalysisConfig, AnalysisMetric, analysisMetrics, baselineLatencyQuery } from "../../metrics/analysis";
+import { durationSeconds } from "../../metrics/duration";
 import { MetricScope } from "../../metrics/queries";
 import { PrometheusClient, PrometheusError, Sample } from "./prometheus";
 
