@@ -19,6 +19,7 @@ import {
     STACK_TYPE,
 } from "./harness";
 import { ANNOTATIONS, ROLES, ROLE_LABEL } from "../conventions";
+import { idleColor } from "../config";
 
 const T = {
     deployment: "kubernetes:apps/v1:Deployment",
@@ -54,20 +55,16 @@ function services(stack: Stack): Services {
     return structuredClone(configValue<Services>(readStackConfig(stack), "services"));
 }
 
-function other(color: string): string {
-    return color === "blue" ? "green" : "blue";
-}
-
 /** The color the preview Service must select: the idle one while it runs, else the live one. */
 function expectedPreviewColor(svc: any): string {
-    return svc[other(svc.live)].replicas > 0 ? other(svc.live) : svc.live;
+    return svc[idleColor(svc.live)].replicas > 0 ? idleColor(svc.live) : svc.live;
 }
 
 /** The stack's services with every service switched whose idle color can go live. */
 function promoted(stack: Stack): { services: Services; switched: string[] } {
     const s = services(stack);
-    const switched = Object.keys(s).filter((name) => s[name][other(s[name].live)].replicas >= s[name].autoscaling.minReplicas);
-    for (const name of switched) s[name].live = other(s[name].live);
+    const switched = Object.keys(s).filter((name) => s[name][idleColor(s[name].live)].replicas >= s[name].autoscaling.minReplicas);
+    for (const name of switched) s[name].live = idleColor(s[name].live);
     return { services: s, switched };
 }
 
@@ -205,7 +202,7 @@ describe("blue/green services", function () {
                         assert.equal(job.name, `${name}-smoke-${svc.live}-${svc[svc.live].version.replace(/\./g, "-")}`);
                         assert.ok(live.dependencies.includes(job.urn), `${name} depends on ${job.name} directly`);
                         assert.ok(dependsOn(r, live, byName(r, T.deployment, `${name}-${svc.live}`)));
-                        assert.ok(!dependsOn(r, live, byName(r, T.deployment, `${name}-${other(svc.live)}`)), "not on the other color");
+                        assert.ok(!dependsOn(r, live, byName(r, T.deployment, `${name}-${idleColor(svc.live)}`)), "not on the other color");
 
                         const spec = inputs(job);
                         const target = byName(r, T.service, `${name}-${svc.live}`);
@@ -243,14 +240,14 @@ describe("blue/green services", function () {
             it(`${stack}: deploying to an idle color that ran no pods moves the preview Service to it and smoke-tests it`, async () => {
                 const config = services(stack);
                 const scaledUp = structuredClone(config);
-                const idleAtZero = Object.keys(config).filter((name) => config[name][other(config[name].live)].replicas === 0);
+                const idleAtZero = Object.keys(config).filter((name) => config[name][idleColor(config[name].live)].replicas === 0);
                 assert.ok(idleAtZero.length > 0, "some service has an idle color at 0 replicas");
-                for (const name of idleAtZero) scaledUp[name][other(config[name].live)].replicas = config[name].autoscaling.minReplicas;
+                for (const name of idleAtZero) scaledUp[name][idleColor(config[name].live)].replicas = config[name].autoscaling.minReplicas;
                 const before = await run(stack, { services: config });
                 const after = await run(stack, { services: scaledUp });
                 for (const name of idleAtZero) {
                     const { live } = config[name];
-                    const idle = other(live);
+                    const idle = idleColor(live);
                     assert.deepEqual(inputs(byName(before, T.service, `${name}-preview`)).spec.selector, { app: name, color: live });
                     assert.deepEqual(inputs(byName(after, T.service, `${name}-preview`)).spec.selector, { app: name, color: idle });
                     assertTestsOwnColor(after, name, idle);
@@ -266,12 +263,12 @@ describe("blue/green services", function () {
                 // Deploy a new version to every idle color (scaled up to serve), promote, then roll back.
                 const deployed = structuredClone(shipped);
                 for (const svc of Object.values<any>(deployed)) {
-                    const idle = other(svc.live);
+                    const idle = idleColor(svc.live);
                     svc[idle] = { ...svc[idle], version: "9.9.9", replicas: Math.max(svc[idle].replicas, svc.autoscaling.minReplicas) };
                 }
                 steps.push(["deploy", deployed]);
                 const promotedStep = structuredClone(deployed);
-                for (const svc of Object.values<any>(promotedStep)) svc.live = other(svc.live);
+                for (const svc of Object.values<any>(promotedStep)) svc.live = idleColor(svc.live);
                 steps.push(["promote", promotedStep]);
                 steps.push(["rollback", structuredClone(deployed)]);
                 for (const [step, config] of steps) {
@@ -492,8 +489,8 @@ describe("blue/green services", function () {
                         "live switched to a color with 0 replicas",
                         (s) => {
                             const svc = Object.values<any>(s)[0];
-                            svc[other(svc.live)].replicas = 0;
-                            svc.live = other(svc.live);
+                            svc[idleColor(svc.live)].replicas = 0;
+                            svc.live = idleColor(svc.live);
                         },
                     ],
                 ];
