@@ -7,6 +7,7 @@
 // serializing it for a real request such as the policy pack's Configure) builds the library's
 // message first, in place.
 import * as path from "path";
+import { standInPrototype } from "../policies/structStandIn";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -41,25 +42,7 @@ export function keepStructValues(): { restore(): void } {
     };
 }
 
-const valuePrototype = (() => {
-    const prototype = Object.create(Struct.prototype);
-    // toArray links a message into its parent when it is set there: it must not convert (the
-    // conversion fills the same array in place).
-    const linking = jspb.Message.prototype.toArray;
-    const names = new Set([...Object.getOwnPropertyNames(Struct.prototype), ...Object.getOwnPropertyNames(jspb.Message.prototype)]);
-    for (const name of names) {
-        const method = Struct.prototype[name];
-        if (name === "constructor" || name === "toJavaScript" || typeof method !== "function" || method === linking) continue;
-        prototype[name] = function (this: ValueStruct, ...args: unknown[]) {
-            toLibraryMessage(this);
-            return (this as any)[name](...args);
-        };
-    }
-    prototype.toJavaScript = function (this: ValueStruct) {
-        return copyObject(this[VALUE]!);
-    };
-    return prototype;
-})();
+const valuePrototype = standInPrototype<ValueStruct>({ Struct, messagePrototype: jspb.Message.prototype }, (msg) => copyObject(msg[VALUE]!), toLibraryMessage);
 
 /** Turns a value-holding Struct into the library's message, in place (its array stays the one its parent holds). */
 function toLibraryMessage(msg: ValueStruct): void {

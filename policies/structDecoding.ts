@@ -9,6 +9,7 @@
 //
 // Loaded by the pack's entry point. If the library's shape ever changes, nothing is patched.
 import * as path from "path";
+import { standInPrototype } from "./structStandIn";
 
 /** The Struct message class of the google-protobuf that @pulumi/policy's protocol code uses. */
 interface StructClass {
@@ -33,12 +34,16 @@ export function decodeStructsLazily(): void {
     const { Struct, BinaryReader, messagePrototype } = protobufOfPolicy();
     const original = Struct.deserializeBinaryFromReader;
     if (typeof original !== "function" || original.decodesLazily) return;
-    const lazyPrototype = materializingPrototype(Struct, messagePrototype, (msg) => {
-        const bytes = msg[BYTES]!;
-        delete msg[BYTES];
-        Object.setPrototypeOf(msg, Struct.prototype);
-        original.call(Struct, msg, new BinaryReader(bytes));
-    });
+    const lazyPrototype = standInPrototype<LazyStruct>(
+        { Struct, messagePrototype },
+        (msg) => decodeStruct(msg[BYTES]!, 0, msg[BYTES]!.length),
+        (msg) => {
+            const bytes = msg[BYTES]!;
+            delete msg[BYTES];
+            Object.setPrototypeOf(msg, Struct.prototype);
+            original.call(Struct, msg, new BinaryReader(bytes));
+        },
+    );
     const lazy = (msg: object, reader: Reader) => {
         const start = reader.getCursor();
         while (reader.nextField() && !reader.isEndGroup()) reader.skipField();
@@ -50,32 +55,7 @@ export function decodeStructsLazily(): void {
     Struct.deserializeBinaryFromReader = lazy;
 }
 
-/**
- * A prototype for Structs still held as bytes: toJavaScript() decodes the bytes; every other
- * method of the message but toArray first decodes it the library's way (`materialize`) and then runs.
- */
-function materializingPrototype(Struct: StructClass, messagePrototype: object, materialize: (msg: LazyStruct) => void): object {
-    const lazyPrototype = Object.create(Struct.prototype);
-    const methods = new Set([...Object.getOwnPropertyNames(Struct.prototype), ...Object.getOwnPropertyNames(messagePrototype)]);
-    // toArray links the message into its parent as it is decoded (the parent keeps the array,
-    // which decoding fills in place later): it must not decode, under any of its names.
-    const linking = (messagePrototype as { toArray: unknown }).toArray;
-    for (const name of methods) {
-        const method = (Struct.prototype as Record<string, unknown>)[name];
-        if (name === "constructor" || name === "toJavaScript" || typeof method !== "function" || method === linking) continue;
-        lazyPrototype[name] = function (this: LazyStruct, ...args: unknown[]) {
-            materialize(this);
-            return (this as any)[name](...args);
-        };
-    }
-    lazyPrototype.toJavaScript = function (this: LazyStruct) {
-        const bytes = this[BYTES]!;
-        return decodeStruct(bytes, 0, bytes.length);
-    };
-    return lazyPrototype;
-}
-
-function protobufOfPolicy(): { Struct: StructClass; BinaryReader: new (bytes: Uint8Array) => Reader; messagePrototype: object } {
+function protobufOfPolicy(): { Struct: StructClass; BinaryReader: new (bytes: Uint8Array) => Reader; messagePrototype: { toArray: unknown } } {
     // The copy @pulumi/policy's @pulumi/pulumi resolves, which decodes the analyzer's requests.
     const paths = [path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [path.dirname(require.resolve("@pulumi/policy"))] }))];
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -114,13 +94,7 @@ export function decodeStruct(bytes: Uint8Array, start: number, end: number): Rec
 
 function readStruct(c: Cursor, end: number): Record<string, unknown> {
     const fields = new Map<string, { start: number; end: number } | undefined>();
-    while (c.at < end) {
-        const tag = readVarint(c);
-        if (tag !== ((1 << 3) | WIRE_LENGTH_DELIMITED)) {
-            skipField(c, tag);
-            continue;
-        }
-        const entryEnd = readLength(c);
+    for (let entryEnd = nextEntry(c, end); entryEnd !== undefined; entryEnd = nextEntry(c, end)) {
         let key = "";
         let value: { start: number; end: number } | undefined;
         while (c.at < entryEnd) {
@@ -185,17 +159,24 @@ function readValue(c: Cursor, end: number): unknown {
 
 function readList(c: Cursor, end: number): unknown[] {
     const values: unknown[] = [];
-    while (c.at < end) {
-        const tag = readVarint(c);
-        if (tag !== ((1 << 3) | WIRE_LENGTH_DELIMITED)) {
-            skipField(c, tag);
-            continue;
-        }
-        const valueEnd = readLength(c);
+    for (let valueEnd = nextEntry(c, end); valueEnd !== undefined; valueEnd = nextEntry(c, end)) {
         values.push(readValue(c, valueEnd));
         c.at = valueEnd;
     }
     return values;
+}
+
+/**
+ * Moves to the next field 1 before `end` (a Struct's map entry, a ListValue's value: both
+ * length-delimited), skipping any other field; returns where it ends, or undefined at `end`.
+ */
+function nextEntry(c: Cursor, end: number): number | undefined {
+    while (c.at < end) {
+        const tag = readVarint(c);
+        if (tag === ((1 << 3) | WIRE_LENGTH_DELIMITED)) return readLength(c);
+        skipField(c, tag);
+    }
+    return undefined;
 }
 
 /** A varint up to 2^53 (tags, lengths, enums, bools). */
