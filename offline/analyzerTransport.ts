@@ -7,6 +7,9 @@ import { Worker } from "worker_threads";
 
 const WORKER = path.join(__dirname, "analyzerWorker.js");
 
+/** Calls in flight to one pack at once; the pack is single-threaded, more only hides round trips. */
+export const CALLS_IN_FLIGHT_PER_PACK = 8;
+
 export interface CallError {
     message: string;
     details?: string;
@@ -44,7 +47,7 @@ export class AnalyzerTransport {
     /** Opens a connection to a pack listening at `address`; returns its id. */
     connect(address: string): number {
         const connection = ++this.connections;
-        this.worker.postMessage({ type: "connect", connection, address });
+        this.worker.postMessage({ type: "connect", connection, address, inFlight: CALLS_IN_FLIGHT_PER_PACK });
         return connection;
     }
 

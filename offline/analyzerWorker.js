@@ -4,18 +4,17 @@
 // busy for up to a second at a time (answering one registration can resolve a thousand
 // resources' inputs). Requests and answers that went through the main thread waited for it, and
 // the packs sat idle meanwhile. Here they are sent, paced and answered on a thread of their own:
-// each pack gets at most CONCURRENCY requests at a time, in the order they came, an AnalyzeStack
-// goes ahead of the queue, and every answer goes back to the main thread as the response's bytes.
+// each pack gets at most its connection's `inFlight` requests at a time (set by
+// analyzerTransport.ts), in the order they came, an AnalyzeStack goes ahead of the queue, and
+// every answer goes back to the main thread as the response's bytes.
 "use strict";
 const { parentPort } = require("worker_threads");
 const grpc = require("@grpc/grpc-js");
 
-/** Requests in flight to one pack at once; the pack is single-threaded, this only hides round trips. */
-const CONCURRENCY = 8;
 const MAX_MESSAGE = 400 * 1024 * 1024;
 
 const identity = (bytes) => bytes;
-/** connection id → { client, running, queue } */
+/** connection id → { client, inFlight, running, queue } */
 const connections = new Map();
 
 parentPort.on("message", (msg) => {
@@ -26,6 +25,7 @@ parentPort.on("message", (msg) => {
                     "grpc.max_receive_message_length": MAX_MESSAGE,
                     "grpc.max_send_message_length": MAX_MESSAGE,
                 }),
+                inFlight: msg.inFlight,
                 running: 0,
                 queue: [],
             });
@@ -50,7 +50,7 @@ parentPort.on("message", (msg) => {
 });
 
 function next(connection) {
-    while (connection.running < CONCURRENCY && connection.queue.length) {
+    while (connection.running < connection.inFlight && connection.queue.length) {
         const call = connection.queue.shift();
         connection.running++;
         connection.client.makeUnaryRequest(

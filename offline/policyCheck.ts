@@ -22,12 +22,10 @@ export interface CheckResult {
     warnings: string[];
 }
 
-/** Analyze calls in flight at once; the pack is single-threaded, this only hides round trips. */
-const CONCURRENCY = 8;
-
 /**
- * Analyze calls handed to one started pack's connection at once. Its connection thread sends them
- * CONCURRENCY at a time, also while this thread is busy evaluating the program.
+ * Analyze calls handed to one pack at once. A started pack's connection thread sends them
+ * CALLS_IN_FLIGHT_PER_PACK (analyzerTransport.ts) at a time, also while this thread is busy
+ * evaluating the program.
  */
 const HANDED_PER_PACK = 64;
 
@@ -265,24 +263,6 @@ class AnalyzeQueue {
     }
 }
 
-/** Runs the functions it is given at most `limit` at a time, in the order given. */
-function concurrencyLimit(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
-    let running = 0;
-    const waiting: (() => void)[] = [];
-    return async (fn) => {
-        // A finished call hands its slot straight to the next one waiting.
-        if (running < limit) running++;
-        else await new Promise<void>((resolve) => waiting.push(resolve));
-        try {
-            return await fn();
-        } finally {
-            const next = waiting.shift();
-            if (next) next();
-            else running--;
-        }
-    };
-}
-
 /** What the CLI does before analyzing: reads the pack's policies, reconciles the config file with them, Configure, ConfigureStack. */
 export async function configurePack(
     analyzer: AnalyzerClient,
@@ -300,8 +280,9 @@ export async function configurePack(
 export async function check(analyzer: AnalyzerClient, given: Record<string, GivenConfig>, req: CheckRequest, logs: LogMessage[] = []): Promise<CheckResult> {
     const { info, warnings } = await configurePack(analyzer, given, req);
     const encoder = new RequestEncoder();
-    const limit = concurrencyLimit(CONCURRENCY);
-    const perResource = await Promise.all(req.input.perResource.map((r) => limit(() => analyzer.analyze(r, encoder))));
+    const queue = new AnalyzeQueue(encoder);
+    queue.serveWith(analyzer);
+    const perResource = await Promise.all(req.input.perResource.map((r) => queue.analyze(r)));
     const stack = await analyzer.analyzeStack(req.input.stack, encoder);
     return { pack: info, violations: [...perResource.flat(), ...stack], logs, warnings };
 }
