@@ -419,7 +419,7 @@ async function applyOutcome(ctx: ReleaseContext, outcome: StepOutcome, sections:
 }
 
 /** The release's rollback step for these services, one service at a time (each --apply rewrites the file). */
-async function rollbackEach(ctx: ReleaseContext, services: string[]): Promise<CommandResult> {
+export async function rollbackEach(ctx: ReleaseContext, services: string[]): Promise<CommandResult> {
     const results: CommandResult[] = [];
     for (const service of services) {
         results.push(await runStep(loadContext({ ...ctx.opts, command: "rollback", services: [service], to: undefined }), "rollback"));

@@ -10,8 +10,8 @@ import * as path from "path";
 import { parseStackConfig, StackConfigError } from "../config";
 import { readStackConfig } from "../offline/stackConfig";
 import { ANALYSIS_FLAGS, watchRelease } from "./analysis/releaseAnalysis";
-import { CommandResult, InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
-import { parseReleaseArgs, release, requireApplicable } from "./release";
+import { InputError, parseArgs, relative, runCli, stackFileOf, stringFlag } from "./cli";
+import { loadContext, parseReleaseArgs, requireApplicable, rollbackEach } from "./release";
 
 const USAGE = "usage: npm run watch -- --stack <name> [--service <name> | --all] --prometheus <url> [--config <file>] [--since <time>] [--json] [--apply]";
 
@@ -52,12 +52,7 @@ async function main(): Promise<{ code: number; output: string }> {
                     output: `would run: npm run release -- rollback --stack ${stack} ${services.map((s) => `--service ${s}`).join(" ")} --apply\n`,
                 };
             }
-            // One service at a time: each rollback rewrites the stack file and updates the stack.
-            const results: CommandResult[] = [];
-            for (const service of services) {
-                results.push(await release(parseReleaseArgs(["rollback", "--stack", stack, "--service", service, "--apply"], { progress })));
-            }
-            return { code: Math.max(0, ...results.map((r) => r.code)), output: results.map((r) => r.output).join("\n") };
+            return rollbackEach(loadContext(parseReleaseArgs(["rollback", "--stack", stack, "--apply"], { progress })), services);
         },
     });
 }
