@@ -475,7 +475,9 @@ export function deploymentsLabelled(graph: Graph, namespace: string | undefined,
         for (const w of deploymentsOf(graph)) {
             for (const [k, v] of Object.entries(w.podLabels)) {
                 const key = labelKey(w.namespace, k, v);
-                index.set(key, [...(index.get(key) ?? []), w]);
+                const labelled = index.get(key);
+                if (labelled) labelled.push(w);
+                else index.set(key, [w]);
             }
         }
         workloadsByLabel.set(graph, index);
