@@ -181,6 +181,8 @@ export class PolicyPackProcess extends AnalyzerClient {
             const dir = buildPack(packDir).dir;
             const engineAddress = await pack.startEngine();
             const child = pack.spawnPack(dir, engineAddress);
+            // The connection thread starts alongside the pack, not once the pack listens.
+            AnalyzerTransport.get();
             pack.ready = pack.readPort(child).then((port) => pack.connect(port));
             // Awaited by listening(); until then a failure to start must not be an unhandled rejection.
             pack.ready.catch(() => undefined);

@@ -3,20 +3,27 @@
 // @pulumi/pulumi loads two large modules when it starts that only function serialization uses
 // (closures such as aws.lambda.CallbackFunction, which this program does not create): the
 // TypeScript compiler, to parse a function's text, and npm's @npmcli/arborist, to find the
-// packages a closure needs. Together they are about 40% of loading the SDK. Here each is loaded on
-// its first use instead: the SDK's closure modules get a stand-in that loads the real module the
-// first time a property of it is read, and from then on reads it through. Nothing else changes.
+// packages a closure needs. Together they are about 40% of loading the SDK. Its index also loads
+// the Automation API (`pulumi.automation`, with execa and its own gRPC services), which only the
+// release command uses, and imports by its own path. Here each is loaded on its first use
+// instead: the requesting module gets a stand-in that loads the real module the first time a
+// property of it is read, and from then on reads it through. Nothing else changes.
 "use strict";
 const Module = require("module");
 const path = require("path");
 
-/** Module requests made at load time by the SDK's closure serialization (runtime/closure/), deferred. */
-const DEFERRED = new Set(["../../typescript-shim", "@npmcli/arborist"]);
-const CLOSURE_DIR = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}closure${path.sep}`;
+const SDK = `${path.sep}@pulumi${path.sep}pulumi${path.sep}`;
+
+/** Module requests the SDK makes at load time, deferred: by what is requested, from where. */
+const DEFERRED = [
+    { requests: new Set(["../../typescript-shim", "@npmcli/arborist"]), from: (file) => file.includes(`${SDK}runtime${path.sep}closure${path.sep}`) },
+    { requests: new Set(["./automation"]), from: (file) => file.endsWith(`${SDK}index.js`) },
+];
 
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
-    if (DEFERRED.has(request) && parent?.filename?.includes(CLOSURE_DIR)) return loadedOnFirstUse(() => load.call(this, request, parent, isMain));
+    const file = parent?.filename;
+    if (file && DEFERRED.some((d) => d.requests.has(request) && d.from(file))) return loadedOnFirstUse(() => load.call(this, request, parent, isMain));
     return load.call(this, request, parent, isMain);
 };
 

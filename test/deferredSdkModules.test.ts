@@ -43,11 +43,23 @@ describe("SDK modules deferred to their first use", () => {
         assert.deepEqual(out, { before: false, type: "function", after: true, same: true });
     });
 
+    it("pulumi.automation loads on first use, and is then the module the release command imports", () => {
+        const out = run(
+            REGISTER,
+            `const loaded = () => Object.keys(require.cache).some((f) => f.includes(require("path").join("@pulumi", "pulumi", "automation", "")));
+            const pulumi = require("@pulumi/pulumi");
+            const atLoad = loaded();
+            const type = typeof pulumi.automation.LocalWorkspace;
+            console.log(JSON.stringify({ atLoad, type, after: loaded(), same: pulumi.automation.LocalWorkspace === require("@pulumi/pulumi/automation").LocalWorkspace }));`,
+        );
+        assert.deepEqual(out, { atLoad: false, type: "function", after: true, same: true });
+    });
+
     it("the policy pack's process loads @pulumi/policy without arborist", () => {
         const out = run(
             PACK_PRELOAD,
-            `const loaded = ${LOADED}; require("@pulumi/policy"); console.log(JSON.stringify({ arborist: loaded("@npmcli/arborist") }));`,
+            `const loaded = ${LOADED}; require("@pulumi/policy"); console.log(JSON.stringify({ arborist: loaded("@npmcli/arborist"), execa: loaded("execa") }));`,
         );
-        assert.deepEqual(out, { arborist: false });
+        assert.deepEqual(out, { arborist: false, execa: false });
     });
 });
