@@ -16,13 +16,13 @@ import {
     annotationsOf,
     containersOf,
     describeContainer,
+    groupBy,
     hasRole,
     isKnown,
     labelsOf,
     list,
     namespaceKey,
     objectName,
-    once,
     peek,
     podLabelsOf,
     podSpecOf,
@@ -542,17 +542,58 @@ export function allowedEvictions(pdbSpec: Props, replicas: number): number {
     return 0;
 }
 
+/**
+ * The PodDisruptionBudgets of a stack by namespace and by the first label of their selector, so
+ * that finding a Deployment's budgets stays linear in the stack's size. A namespace's budgets
+ * have their selectors read when a Deployment there is first looked up, in their order.
+ */
+class BudgetIndex {
+    private readonly byNamespace: Map<string | undefined, PolicyResource[]>;
+    private readonly byFirstLabel = new Map<string | undefined, Map<string, { pdb: PolicyResource; order: number; matchLabels: Record<string, string> }[]>>();
+
+    constructor(graph: Graph) {
+        this.byNamespace = groupBy(graph.ofType(K8S.pdb), namespaceKey);
+    }
+
+    /** The budgets in the Deployment's namespace whose selector's labels its pods all carry, in stack order. */
+    selecting(deployment: Workload): PolicyResource[] {
+        const index = this.indexOf(deployment.namespace);
+        const candidates = Object.entries(deployment.podLabels).flatMap(([k, v]) => index.get(`${k}\0${v}`) ?? []);
+        return candidates
+            .filter((c) => selects(c.matchLabels, deployment.podLabels))
+            .sort((a, b) => a.order - b.order)
+            .map((c) => c.pdb);
+    }
+
+    private indexOf(namespace: string | undefined) {
+        let index = this.byFirstLabel.get(namespace);
+        if (!index) {
+            index = new Map();
+            for (const [order, pdb] of (this.byNamespace.get(namespace) ?? []).entries()) {
+                const matchLabels = pdb.props.spec?.selector?.matchLabels;
+                const first = Object.entries(matchLabels ?? {})[0];
+                // An empty selector selects nothing here (see `selects`).
+                if (!first) continue;
+                const key = `${first[0]}\0${first[1]}`;
+                const entry = { pdb, order, matchLabels };
+                const same = index.get(key);
+                if (same) same.push(entry);
+                else index.set(key, [entry]);
+            }
+            this.byFirstLabel.set(namespace, index);
+        }
+        return index;
+    }
+}
+
 export const livePodDisruptionBudget = stackPolicy({
     name: "k8s-live-pdb",
     description: "Every live Deployment has a PodDisruptionBudget that covers its pods and still allows at least one eviction (so node drains proceed).",
     check: ({ graph, report }) => {
-        // Each budget's namespace and selector are read once, not once per Deployment.
-        const pdbs = graph
-            .ofType(K8S.pdb)
-            .map((pdb) => ({ pdb, namespace: namespaceKey(pdb), matchLabels: once(() => pdb.props.spec?.selector?.matchLabels) }));
+        const budgets = new BudgetIndex(graph);
         for (const { deployment } of liveColorDeployments(graph)) {
             const name = objectName(deployment.resource);
-            const matching = pdbs.filter((p) => p.namespace === deployment.namespace && selects(p.matchLabels(), deployment.podLabels)).map((p) => p.pdb);
+            const matching = budgets.selecting(deployment);
             if (matching.length === 0) {
                 report(`live Deployment ${name} has no PodDisruptionBudget; add one selecting its pods with maxUnavailable: 1`, deployment.resource.urn);
                 continue;
@@ -615,7 +656,9 @@ export const servicesOnlyThroughIngress = stackPolicy({
     description:
         "No Service is of type LoadBalancer, and a NodePort Service is a backend of an Ingress in its namespace: traffic then always enters through the Ingress, its TLS and its security groups, never around them.",
     check: ({ graph, report }) => {
-        const ingresses = graph.ofType(K8S.ingress);
+        const ingresses = groupBy(graph.ofType(K8S.ingress), namespaceKey);
+        const backends = new Map<PolicyResource, Set<string>>();
+        const backendsOf = (ingress: PolicyResource) => backends.get(ingress) ?? backends.set(ingress, ingressBackends(graph, ingress)).get(ingress)!;
         for (const service of graph.ofType(K8S.service)) {
             const type = peek(() => service.props.spec?.type);
             const name = objectName(service);
@@ -625,7 +668,7 @@ export const servicesOnlyThroughIngress = stackPolicy({
                     service.urn,
                 );
             } else if (type === "NodePort") {
-                const routed = ingresses.some((i) => namespaceKey(i) === namespaceKey(service) && ingressBackends(graph, i).has(name));
+                const routed = (ingresses.get(namespaceKey(service)) ?? []).some((i) => backendsOf(i).has(name));
                 if (!routed)
                     report(
                         `Service ${name} opens a NodePort on every node but no Ingress routes to it; make it ClusterIP or add it as an Ingress backend`,

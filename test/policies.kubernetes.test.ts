@@ -292,6 +292,25 @@ describe("kubernetes stack policies", () => {
         assert.deepEqual(await stackMessages(k.liveMinReplicas, idle), []);
     });
 
+    it("k8s-live-pdb matches a budget by every label of its selector, in the Deployment's namespace, and reports in stack order", async () => {
+        const strict = (name: string, matchLabels: Record<string, string>, namespace?: string) =>
+            k8s("kubernetes:policy/v1:PodDisruptionBudget", name, {
+                ...(namespace ? { metadata: { namespace } } : {}),
+                spec: { minAvailable: "100%", selector: { matchLabels } },
+            });
+        const graph = [
+            ...releaseGraph(),
+            strict("by-pod-name", { "app.kubernetes.io/name": "auth-service" }),
+            strict("other-namespace", { app: "auth-service", color: "blue" }, "elsewhere"),
+            strict("green-only", { app: "auth-service", color: "green" }),
+            strict("by-color-then-app", { color: "blue", app: "auth-service" }),
+            strict("empty", {}),
+        ];
+        const messages = await stackMessages(k.livePodDisruptionBudget, graph);
+        const blocking = messages.map((m) => /PodDisruptionBudget (\S+) allows no eviction of auth-service-blue/.exec(m)?.[1]).filter(Boolean);
+        assert.deepEqual(blocking, ["by-pod-name", "by-color-then-app"]);
+    });
+
     it("k8s-live-pdb wants a PDB that allows an eviction", async () => {
         const none = releaseGraph().filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget");
         assert.match((await stackMessages(k.livePodDisruptionBudget, none))[0], /live Deployment auth-service-blue has no PodDisruptionBudget/);
