@@ -21,12 +21,12 @@ describe("SDK modules deferred to their first use", () => {
             REGISTER,
             `const loaded = ${LOADED};
             const pulumi = require("@pulumi/pulumi"); require("@pulumi/aws"); require("@pulumi/kubernetes");
-            const atLoad = { typescript: loaded("typescript/lib"), arborist: loaded("@npmcli/arborist") };
+            const atLoad = { typescript: loaded("typescript/lib"), arborist: loaded("@npmcli/arborist"), normalize: loaded("normalize-package-data"), fdir: loaded("fdir") };
             pulumi.runtime.serializeFunction(function answer() { return 42; }).then((closure) => {
                 console.log(JSON.stringify({ atLoad, serialized: closure.text.includes("return 42"), typescriptAfter: loaded("typescript/lib") }));
             });`,
         );
-        assert.deepEqual(out, { atLoad: { typescript: false, arborist: false }, serialized: true, typescriptAfter: true });
+        assert.deepEqual(out, { atLoad: { typescript: false, arborist: false, normalize: false, fdir: false }, serialized: true, typescriptAfter: true });
     });
 
     it("arborist, asked for by the SDK's code-path finder, is the real module once a property is read", () => {
@@ -41,6 +41,25 @@ describe("SDK modules deferred to their first use", () => {
             console.log(JSON.stringify({ before, type, after: loaded("@npmcli/arborist"), same: arborist.Arborist === require("@npmcli/arborist").Arborist }));`,
         );
         assert.deepEqual(out, { before: false, type: "function", after: true, same: true });
+    });
+
+    it("normalize-package-data, imported by the code-path finder as a default, is the real function once read", () => {
+        const out = run(
+            REGISTER,
+            `const loaded = ${LOADED};
+            const Module = require("module");
+            const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
+            const parent = { filename: codePaths, id: codePaths, paths: Module._nodeModulePaths(require("path").dirname(codePaths)) };
+            const imported = Module._load("normalize-package-data", parent, false);
+            const fdir = Module._load("fdir", parent, false);
+            const before = { normalize: loaded("normalize-package-data"), fdir: loaded("fdir") };
+            // What TypeScript's __importDefault does with it.
+            const asDefault = imported && imported.__esModule ? imported : { default: imported };
+            const data = { name: "x", version: "1.0.0" };
+            asDefault.default(data);
+            console.log(JSON.stringify({ before, normalized: data._id, same: asDefault.default === require("normalize-package-data"), fdir: typeof fdir.fdir }));`,
+        );
+        assert.deepEqual(out, { before: { normalize: false, fdir: false }, normalized: "x@1.0.0", same: true, fdir: "function" });
     });
 
     it("pulumi.automation loads on first use, and is then the module the release command imports", () => {
