@@ -5,7 +5,8 @@
 // TypeScript compiler, to parse a function's text, and npm's @npmcli/arborist (with fdir and
 // normalize-package-data), to find the packages a closure needs. Together they are about 40% of
 // loading the SDK. Its index also loads the Automation API (`pulumi.automation`, with execa and
-// its own gRPC services), which only the release command uses, and imports by its own path. Here
+// its own gRPC services), which only the release command uses, and imports by its own path; and
+// OpenTelemetry and a YAML parser load with it for calls the tools rarely or never make. Here
 // each is loaded on its first use instead: the requesting module gets a stand-in that loads the
 // real module the first time a property of it is read, and from then on reads it through.
 // Nothing else changes.
@@ -27,6 +28,9 @@ const DEFERRED = [
         from: (file) => file.includes(`${SDK}runtime${path.sep}closure${path.sep}`),
     },
     { requests: new Set(["./automation"]), defaults: new Set(), from: (file) => file.endsWith(`${SDK}index.js`) },
+    // Used only when the SDK makes a gRPC call (trace propagation) and when it reads a Pulumi.yaml.
+    { requests: new Set(["@opentelemetry/api"]), defaults: new Set(), from: (file) => file.endsWith(`${SDK}runtime${path.sep}settings.js`) },
+    { requests: new Set(["js-yaml"]), defaults: new Set(), from: (file) => file.endsWith(`${SDK}runtime${path.sep}manifest.js`) },
 ];
 
 const load = Module._load;

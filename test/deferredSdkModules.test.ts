@@ -21,12 +21,16 @@ describe("SDK modules deferred to their first use", () => {
             REGISTER,
             `const loaded = ${LOADED};
             const pulumi = require("@pulumi/pulumi"); require("@pulumi/aws"); require("@pulumi/kubernetes");
-            const atLoad = { typescript: loaded("typescript/lib"), arborist: loaded("@npmcli/arborist"), normalize: loaded("normalize-package-data"), fdir: loaded("fdir") };
+            const atLoad = { typescript: loaded("typescript/lib"), arborist: loaded("@npmcli/arborist"), normalize: loaded("normalize-package-data"), fdir: loaded("fdir"), opentelemetry: loaded("@opentelemetry/api"), yaml: loaded("js-yaml") };
             pulumi.runtime.serializeFunction(function answer() { return 42; }).then((closure) => {
                 console.log(JSON.stringify({ atLoad, serialized: closure.text.includes("return 42"), typescriptAfter: loaded("typescript/lib") }));
             });`,
         );
-        assert.deepEqual(out, { atLoad: { typescript: false, arborist: false, normalize: false, fdir: false }, serialized: true, typescriptAfter: true });
+        assert.deepEqual(out, {
+            atLoad: { typescript: false, arborist: false, normalize: false, fdir: false, opentelemetry: false, yaml: false },
+            serialized: true,
+            typescriptAfter: true,
+        });
     });
 
     it("arborist, asked for by the SDK's code-path finder, is the real module once a property is read", () => {
