@@ -68,8 +68,13 @@ export async function checkWith<T>(
             Promise.all(req.input.perResource.map((r) => queue.analyze(r))),
             stackPack.then((p) => {
                 const answer = p.analyzeStack(req.input.stack, encoder);
-                // A second pack answers Analyze too once AnalyzeStack is on its way.
-                if (p !== pack) queue.serveWith(p);
+                // A second pack answers the Analyze calls left once it has answered AnalyzeStack
+                // (handed to it before, they would wait behind it).
+                if (p !== pack)
+                    answer.then(
+                        () => queue.serveWith(p),
+                        () => undefined,
+                    );
                 return answer;
             }),
         ]);
@@ -135,9 +140,16 @@ export async function checkWhilePreparing<T>(
         const [perResource, stack] = await Promise.all([
             Promise.all(answers),
             (stackPack ?? packs.forStack(target, all.stack.length)).then((p) => {
-                // The second pack answers AnalyzeStack alone from now on, the first the Analyze calls left.
+                // The second pack answers AnalyzeStack alone, the first the Analyze calls left;
+                // once AnalyzeStack is answered, the second pack takes its share of them again.
                 if (p !== pack) queue.stopServing(p);
-                return p.analyzeStack(all.stack, encoder);
+                const answer = p.analyzeStack(all.stack, encoder);
+                if (p !== pack)
+                    answer.then(
+                        () => queue.serveWith(p),
+                        () => undefined,
+                    );
+                return answer;
             }),
         ]);
         return { prepared, check: { pack: info, violations: [...perResource.flat(), ...stack], logs: packs.logs(), warnings } };
@@ -220,23 +232,24 @@ class Packs {
  * free slots of those serving (at most HANDED_PER_PACK to each): a second pack takes its share
  * while it does not answer AnalyzeStack. Every resource is analyzed exactly once, by one pack.
  */
-class AnalyzeQueue {
+export class AnalyzeQueue {
     private readonly waiting: { resource: AnalyzedResource; resolve: (d: Diagnostic[]) => void; reject: (e: unknown) => void }[] = [];
-    private readonly lanes: { pack: AnalyzerClient; free: number }[] = [];
+    private readonly lanes: { pack: AnalyzerClient; free: number; serving: boolean }[] = [];
 
     constructor(private readonly encoder: RequestEncoder) {}
 
-    /** From now on `pack` (configured) answers requests too. */
+    /** From now on `pack` (configured) answers requests too (again, after `stopServing`). */
     serveWith(pack: AnalyzerClient): void {
-        if (this.lanes.some((l) => l.pack === pack)) return;
-        this.lanes.push({ pack, free: HANDED_PER_PACK });
+        const lane = this.lanes.find((l) => l.pack === pack);
+        if (lane) lane.serving = true;
+        else this.lanes.push({ pack, free: HANDED_PER_PACK, serving: true });
         this.dispatch();
     }
 
-    /** From now on `pack` takes no more requests (those it has are answered). */
+    /** From now on `pack` takes no more requests (those it has are answered) until `serveWith` again. */
     stopServing(pack: AnalyzerClient): void {
-        const lane = this.lanes.findIndex((l) => l.pack === pack);
-        if (lane >= 0) this.lanes.splice(lane, 1);
+        const lane = this.lanes.find((l) => l.pack === pack);
+        if (lane) lane.serving = false;
     }
 
     analyze(resource: AnalyzedResource): Promise<Diagnostic[]> {
@@ -248,7 +261,10 @@ class AnalyzeQueue {
 
     private dispatch(): void {
         while (this.waiting.length) {
-            const lane = this.lanes.reduce<{ pack: AnalyzerClient; free: number } | undefined>((best, l) => (l.free > (best?.free ?? 0) ? l : best), undefined);
+            const lane = this.lanes.reduce<(typeof this.lanes)[number] | undefined>(
+                (best, l) => (l.serving && l.free > (best?.free ?? 0) ? l : best),
+                undefined,
+            );
             if (!lane) return;
             const job = this.waiting.shift()!;
             lane.free--;
