@@ -549,7 +549,8 @@ export function allowedEvictions(pdbSpec: Props, replicas: number): number {
  */
 class BudgetIndex {
     private readonly byNamespace: Map<string | undefined, PolicyResource[]>;
-    private readonly byFirstLabel = new Map<string | undefined, Map<string, { pdb: PolicyResource; order: number; matchLabels: Record<string, string> }[]>>();
+    private readonly bySelectorLabel = new Map<string, { pdb: PolicyResource; order: number; matchLabels: Record<string, string> }[]>();
+    private readonly indexed = new Set<string | undefined>();
 
     constructor(graph: Graph) {
         this.byNamespace = groupBy(graph.ofType(K8S.pdb), namespaceKey);
@@ -557,32 +558,25 @@ class BudgetIndex {
 
     /** The budgets in the Deployment's namespace whose selector's labels its pods all carry, in stack order. */
     selecting(deployment: Workload): PolicyResource[] {
-        const index = this.indexOf(deployment.namespace);
-        const candidates = Object.entries(deployment.podLabels).flatMap(([k, v]) => index.get(`${k}\0${v}`) ?? []);
-        return candidates
-            .filter((c) => selects(c.matchLabels, deployment.podLabels))
+        const { namespace, podLabels } = deployment;
+        this.index(namespace);
+        return Object.entries(podLabels)
+            .flatMap(([k, v]) => this.bySelectorLabel.get(labelKey(namespace, k, v)) ?? [])
+            .filter((b) => selects(b.matchLabels, podLabels))
             .sort((a, b) => a.order - b.order)
-            .map((c) => c.pdb);
+            .map((b) => b.pdb);
     }
 
-    private indexOf(namespace: string | undefined) {
-        let index = this.byFirstLabel.get(namespace);
-        if (!index) {
-            index = new Map();
-            for (const [order, pdb] of (this.byNamespace.get(namespace) ?? []).entries()) {
-                const matchLabels = pdb.props.spec?.selector?.matchLabels;
-                const first = Object.entries(matchLabels ?? {})[0];
-                // An empty selector selects nothing here (see `selects`).
-                if (!first) continue;
-                const key = `${first[0]}\0${first[1]}`;
-                const entry = { pdb, order, matchLabels };
-                const same = index.get(key);
-                if (same) same.push(entry);
-                else index.set(key, [entry]);
-            }
-            this.byFirstLabel.set(namespace, index);
-        }
-        return index;
+    private index(namespace: string | undefined): void {
+        if (this.indexed.has(namespace)) return;
+        this.indexed.add(namespace);
+        const budgets = (this.byNamespace.get(namespace) ?? []).map((pdb, order) => {
+            const matchLabels = pdb.props.spec?.selector?.matchLabels;
+            return { pdb, order, matchLabels, first: Object.entries(matchLabels ?? {})[0] };
+        });
+        // An empty selector selects nothing here (see `selects`).
+        const selecting = budgets.filter((b) => b.first);
+        for (const [key, group] of groupBy(selecting, (b) => labelKey(namespace, b.first[0], String(b.first[1])))) this.bySelectorLabel.set(key, group);
     }
 }
 
