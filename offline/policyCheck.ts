@@ -70,11 +70,7 @@ export async function checkWith<T>(
                 const answer = p.analyzeStack(req.input.stack, encoder);
                 // A second pack answers the Analyze calls left once it has answered AnalyzeStack
                 // (handed to it before, they would wait behind it).
-                if (p !== pack)
-                    answer.then(
-                        () => queue.serveWith(p),
-                        () => undefined,
-                    );
+                if (p !== pack) queue.serveOnceAnswered(p, answer);
                 return answer;
             }),
         ]);
@@ -144,11 +140,7 @@ export async function checkWhilePreparing<T>(
                 // once AnalyzeStack is answered, the second pack takes its share of them again.
                 if (p !== pack) queue.stopServing(p);
                 const answer = p.analyzeStack(all.stack, encoder);
-                if (p !== pack)
-                    answer.then(
-                        () => queue.serveWith(p),
-                        () => undefined,
-                    );
+                if (p !== pack) queue.serveOnceAnswered(p, answer);
                 return answer;
             }),
         ]);
@@ -227,6 +219,13 @@ class Packs {
     }
 }
 
+/** A pack's share of the Analyze queue: how many more calls it may hold, and whether it takes any now. */
+interface Lane {
+    pack: AnalyzerClient;
+    free: number;
+    serving: boolean;
+}
+
 /**
  * The Analyze requests of one check, in the order given, each handed to the pack with the most
  * free slots of those serving (at most HANDED_PER_PACK to each): a second pack takes its share
@@ -234,7 +233,7 @@ class Packs {
  */
 export class AnalyzeQueue {
     private readonly waiting: { resource: AnalyzedResource; resolve: (d: Diagnostic[]) => void; reject: (e: unknown) => void }[] = [];
-    private readonly lanes: { pack: AnalyzerClient; free: number; serving: boolean }[] = [];
+    private readonly lanes: Lane[] = [];
 
     constructor(private readonly encoder: RequestEncoder) {}
 
@@ -244,6 +243,14 @@ export class AnalyzeQueue {
         if (lane) lane.serving = true;
         else this.lanes.push({ pack, free: HANDED_PER_PACK, serving: true });
         this.dispatch();
+    }
+
+    /** `pack` serves again once `answered` (its AnalyzeStack) has succeeded. */
+    serveOnceAnswered(pack: AnalyzerClient, answered: Promise<unknown>): void {
+        answered.then(
+            () => this.serveWith(pack),
+            () => undefined,
+        );
     }
 
     /** From now on `pack` takes no more requests (those it has are answered) until `serveWith` again. */
@@ -261,10 +268,7 @@ export class AnalyzeQueue {
 
     private dispatch(): void {
         while (this.waiting.length) {
-            const lane = this.lanes.reduce<(typeof this.lanes)[number] | undefined>(
-                (best, l) => (l.serving && l.free > (best?.free ?? 0) ? l : best),
-                undefined,
-            );
+            const lane = this.lanes.reduce<Lane | undefined>((best, l) => (l.serving && l.free > (best?.free ?? 0) ? l : best), undefined);
             if (!lane) return;
             const job = this.waiting.shift()!;
             lane.free--;

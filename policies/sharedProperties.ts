@@ -21,7 +21,7 @@ type Props = Record<string, unknown>;
 type Deserialize = ((struct: PropertiesMessage, proxySecrets: boolean) => Props) & { sharesProperties?: true };
 
 interface ProxyModule {
-    unknownCheckingProxy: (<T>(props: T) => T) & { sharesProperties?: true };
+    unknownCheckingProxy: <T>(props: T) => T;
     UnknownValueError: new (sentinel: unknown, path: PropertyKey[]) => Error;
     isSpecialProxy: string;
     getSpecialProxyTarget: string;
@@ -58,9 +58,7 @@ export function sharePropertiesReadOnly(): void {
     patched.sharesProperties = true;
 
     const readOnly = new ReadOnlyProxies();
-    const proxy = (<T>(props: T): T =>
-        props instanceof Object && sharedRoots.has(props) ? readOnly.of(props) : originalProxy(props)) as ProxyModule["unknownCheckingProxy"];
-    proxy.sharesProperties = true;
+    const proxy = <T>(props: T): T => (props instanceof Object && sharedRoots.has(props) ? readOnly.of(props) : originalProxy(props));
 
     deserialize.deserializeProperties = patched;
     proxies.unknownCheckingProxy = proxy;
