@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { PolicyPackProcess } from "../offline/analyzer";
+import { AnalyzerMethod, PolicyPackError, PolicyPackProcess } from "../offline/analyzer";
 import { configurePack } from "../offline/policyCheck";
 import { readPolicyConfigFile } from "../offline/policyConfig";
 import { analysisForRun } from "../offline/stackExport";
@@ -50,6 +50,36 @@ describe("policy pack connections on their own thread", function () {
             assert.ok(workedMeanwhile >= 0.1, `the pack used ${workedMeanwhile} s of CPU while this thread was busy`);
             assert.deepEqual(got, [...expected, ...expected]);
             assert.ok(expected.flat().length > 0, "the staging stack under prod's config has violations to compare");
+        } finally {
+            pack.close();
+        }
+    });
+
+    it("a call the pack fails gets the pack's status and message; a pack that dies fails the calls it had", async () => {
+        const input = analysisForRun(await runProgram({ stack: "staging" }));
+        const pack = await PolicyPackProcess.start(PACK_DIR);
+        const send = (method: AnalyzerMethod, bytes: Uint8Array) =>
+            (pack as unknown as { send: (m: AnalyzerMethod, b: Uint8Array) => Promise<unknown> }).send(method, bytes);
+        try {
+            // A field header with wire type 7 does not exist: the pack's server can't decode the request.
+            await assert.rejects(send("analyze", new Uint8Array([0x0f, 0x01])), (e: unknown) => {
+                assert.ok(e instanceof PolicyPackError, String(e));
+                assert.match(e.message, /^policy pack analyze failed: .*deserializ/i);
+                return true;
+            });
+            await configurePack(pack, readPolicyConfigFile(POLICY_CONFIG), {
+                policyConfigFile: POLICY_CONFIG,
+                stack: "staging",
+                project: PROJECT,
+                dryRun: true,
+            });
+            assert.ok((await pack.analyze(input.perResource[0])) instanceof Array, "the connection still serves calls after a failed one");
+            const inFlight = Promise.allSettled([...input.perResource, ...input.perResource, ...input.perResource].map((r) => pack.analyze(r)));
+            (pack as unknown as { child: { kill: (s: string) => void } }).child.kill("SIGKILL");
+            const settled = await inFlight;
+            const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+            assert.ok(failed.length > 0, "some calls were still unanswered when the pack died");
+            for (const f of failed) assert.ok(f.reason instanceof PolicyPackError && /policy pack analyze failed: .+/.test(f.reason.message), String(f.reason));
         } finally {
             pack.close();
         }
