@@ -1,9 +1,10 @@
 // The hand-written request encoder against the generated protobuf classes of analyzer.proto: for
 // every resource the shipped stacks send (plan and audit), and for values at the edges of the
-// wire format, the bytes must be the ones the generated classes serialize.
+// wire format, the bytes must be the ones the generated classes serialize; and a response's
+// diagnostics, read without the rest of the response, must be the ones the generated class reads.
 import * as assert from "node:assert/strict";
-import type { AnalyzedResource } from "../offline/analyzer";
-import { RequestEncoder, resourceOptions, toAnalyzerWire } from "../offline/analyzerEncoding";
+import { AnalyzedResource, readAnalyzeResponse } from "../offline/analyzer";
+import { RequestEncoder, toAnalyzerWire } from "../offline/analyzerEncoding";
 import { analysisForExport, analysisForRun, AnalysisInput, toStackExport } from "../offline/stackExport";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "../offline/wire";
 import { recordedPlatform } from "./support/platform";
@@ -12,6 +13,28 @@ import { recordedPlatform } from "./support/platform";
 const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb.js");
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The resource options as the generated class holds them. */
+function resourceOptions(r: AnalyzedResource): any {
+    const opts = new analyzerProto.AnalyzerResourceOptions();
+    opts.setProtect(r.protect);
+    opts.setIgnorechangesList(r.ignoreChanges);
+    opts.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
+    opts.setAliasesList(r.aliases);
+    if (r.deleteBeforeReplace !== undefined) {
+        opts.setDeletebeforereplacedefined(true);
+        opts.setDeletebeforereplace(r.deleteBeforeReplace);
+    }
+    if (r.customTimeouts) {
+        const timeouts = new analyzerProto.AnalyzerResourceOptions.CustomTimeouts();
+        timeouts.setCreate(r.customTimeouts.create ?? 0);
+        timeouts.setUpdate(r.customTimeouts.update ?? 0);
+        timeouts.setDelete(r.customTimeouts.delete ?? 0);
+        opts.setCustomtimeouts(timeouts);
+    }
+    if (r.parent) opts.setParent(r.parent);
+    return opts;
+}
 
 /** The request as the generated classes build it: a message object per value, then serializeBinary. */
 function fillReference(req: any, r: AnalyzedResource): void {
@@ -74,7 +97,10 @@ const EDGES: Record<string, unknown> = {
     no: false,
     nothing: null,
     list: [1, "two", null, [], {}, undefined, [[true]]],
-    nested: { "": "empty key", é: 1, z: 2, B: 3, a: { deeper: [{ x: 1 }] } },
+    nested: { "": "empty key", é: 1, z: 2, B: 3, "10": 4, "9": 5, a: { deeper: [{ x: 1 }] } },
+    numbers: [0.1, -0, 1e300, 5e-324, Number.MAX_SAFE_INTEGER, -2147483649],
+    text: ["ß", "€ and 日本", "😀 outside the basic plane", "x".repeat(200), "y".repeat(20_000)],
+    wide: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`key-${i}`, { index: i, tags: ["a", "b"] }])),
     left: undefined,
     __internal: "dropped",
     unknown: UNKNOWN,
@@ -156,5 +182,31 @@ describe("analyzer request encoding", () => {
 
     it("writes every audit request of a deployed prod export as the generated classes do (outputs and secrets)", () => {
         assertEncodesLikeGenerated(analysisForExport(toStackExport(runs.prodLive)), "audit prod");
+    });
+
+    it("reads a response's diagnostics as the generated class does, skipping the policies that did not apply", () => {
+        const response = new analyzerProto.AnalyzeResponse();
+        for (const [i, name] of ["first", "second"].entries()) {
+            const d = new analyzerProto.AnalyzeDiagnostic();
+            d.setPolicyname(name);
+            d.setPolicypackname("release-platform");
+            d.setMessage(`message ${i} é`);
+            d.setEnforcementlevel(1);
+            d.setUrn(i ? "urn:b" : "");
+            response.addDiagnostics(d);
+            const skipped = new analyzerProto.PolicyNotApplicable();
+            skipped.setPolicyName(`not-${name}`);
+            skipped.setReason("a different resource type");
+            response.addNotApplicable(skipped);
+        }
+        const bytes = response.serializeBinary();
+        const read = readAnalyzeResponse(bytes);
+        const full = analyzerProto.AnalyzeResponse.deserializeBinary(bytes);
+        assert.equal(full.getNotApplicableList().length, 2, "the reference response lists the policies that did not apply");
+        assert.deepEqual(
+            read.getDiagnosticsList().map((d: any) => d.toObject()),
+            full.getDiagnosticsList().map((d: any) => d.toObject()),
+        );
+        assert.deepEqual(readAnalyzeResponse(new analyzerProto.AnalyzeResponse().serializeBinary()).getDiagnosticsList(), []);
     });
 });
