@@ -43,6 +43,7 @@ export class RequestEncoder {
     private readonly properties = new WeakMap<object, Uint8Array>();
     private readonly providers = new Map<string, { properties: object; bytes: Uint8Array }>();
     private readonly resources = new WeakMap<AnalyzedResource, Uint8Array>();
+    private readonly stacks = new WeakMap<AnalyzedResource[], Uint8Array>();
 
     /** An `AnalyzeRequest`. */
     analyzeRequest(r: AnalyzedResource): Uint8Array {
@@ -54,11 +55,16 @@ export class RequestEncoder {
         return bytes;
     }
 
-    /** An `AnalyzeStackRequest` with every resource. */
+    /** An `AnalyzeStackRequest` with every resource (once per list: encoding it ahead of time makes the later call free). */
     analyzeStackRequest(resources: AnalyzedResource[]): Uint8Array {
-        const request = new FlatMessage();
-        for (const r of resources) request.bytes(STACK_RESOURCES_FIELD, this.stackResource(r));
-        return request.encode();
+        let bytes = this.stacks.get(resources);
+        if (!bytes) {
+            const request = new FlatMessage();
+            for (const r of resources) request.bytes(STACK_RESOURCES_FIELD, this.stackResource(r));
+            bytes = request.encode();
+            this.stacks.set(resources, bytes);
+        }
+        return bytes;
     }
 
     /** An `AnalyzerResource`: the Analyze request's fields, then parent, dependencies and property dependencies. */

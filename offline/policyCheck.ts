@@ -62,6 +62,9 @@ export async function checkWith<T>(
         const encoder = new RequestEncoder();
         const queue = new AnalyzeQueue(encoder);
         const stackPack = packs.forStack(req, req.input.stack.length);
+        // Encoded while the packs still load (this thread waits for them anyway), so AnalyzeStack
+        // goes out as soon as its pack is configured; the Analyze requests reuse the resources' bytes.
+        encoder.analyzeStackRequest(req.input.stack);
         const { info, warnings } = await packs.configured(pack, req);
         queue.serveWith(pack);
         const [perResource, stack] = await Promise.all([

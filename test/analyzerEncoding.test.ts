@@ -166,7 +166,7 @@ describe("analyzer request encoding", () => {
         assert.deepEqual(decoded.getOptions().getIgnorechangesList(), ["tags"]);
     });
 
-    it("reuses one encoding per properties object and per provider within a check, and none across encoders", () => {
+    it("reuses one encoding per properties object, per provider and per stack list within a check, and none across encoders", () => {
         const shared = edgeResource();
         const encoder = new RequestEncoder();
         const first = encoder.analyzeRequest(shared);
@@ -174,6 +174,10 @@ describe("analyzer request encoding", () => {
         const changed = edgeResource({ properties: { ...EDGES, zero: 1 } });
         assert.ok(!Buffer.from(encoder.analyzeRequest(changed)).equals(Buffer.from(first)), "different properties must encode differently");
         assert.notEqual(new RequestEncoder().analyzeRequest(shared), first);
+        const stack = [shared, changed];
+        const stackBytes = encoder.analyzeStackRequest(stack);
+        assert.equal(encoder.analyzeStackRequest(stack), stackBytes, "a stack request encoded ahead of time is the one sent");
+        assert.ok(!Buffer.from(encoder.analyzeStackRequest([shared])).equals(Buffer.from(stackBytes)), "another list is encoded anew");
     });
 
     it("writes every plan request of both shipped stacks as the generated classes do", () => {
