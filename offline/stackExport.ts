@@ -112,8 +112,13 @@ function withoutUnknowns(v: unknown): unknown {
     return v;
 }
 
-export function writeStackExport(file: string, data: StackExport): void {
-    fs.writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+export function writeStackExport(file: string, data: StackExport, text = stackExportText(data)): void {
+    fs.writeFileSync(file, text);
+}
+
+/** The export file's text. */
+export function stackExportText(data: StackExport): string {
+    return JSON.stringify(data, null, 2) + "\n";
 }
 
 // ---- Reading ------------------------------------------------------------------------------------
