@@ -311,6 +311,30 @@ describe("audit of secrets", () => {
     });
 });
 
+describe("a check that fails once the program has run", function () {
+    it("exits 3 with the pack's error and writes no export", async function () {
+        this.timeout(HOOK_TIMEOUT_MS);
+        const out = path.join(tmp, "after-failed-check.json");
+        const noConfig = path.join(tmp, "no-policy-config.json");
+        fs.writeFileSync(noConfig, "{}\n");
+        const run = await runTool("plan", [
+            "--stack",
+            "staging",
+            "--out",
+            out,
+            "--policy-pack",
+            path.join(ROOT, "test", "fixtures", "failing-pack"),
+            "--policy-config",
+            noConfig,
+        ]);
+        assert.equal(run.code, 3, run.stderr || run.stdout);
+        assert.match(run.stderr, /policy pack analyzeStack failed: [\s\S]*the stack policy broke/);
+        // The pack's own report names the policy's source line, as `pulumi preview` shows it.
+        assert.match(run.stderr, /at Object\.validateStack \(\S*failing-pack\/index\.ts:\d+/);
+        assert.equal(fs.existsSync(out), false, "the export of a plan whose check failed was written");
+    });
+});
+
 describe("unusable input (exit 2, one message, no stack trace)", function () {
     const badConfig = path.join(tmp, "Pulumi.bad.yaml");
     const brokenYaml = path.join(tmp, "Pulumi.broken.yaml");
