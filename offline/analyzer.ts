@@ -10,8 +10,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
-import { BinaryReader } from "google-protobuf";
-import { RequestEncoder } from "./analyzerEncoding";
+import { readAnalyzeResponse, RequestEncoder } from "./analyzerEncoding";
 import { AnalyzerTransport } from "./analyzerTransport";
 import { buildPack } from "./packBuild";
 
@@ -146,29 +145,6 @@ export abstract class AnalyzerClient {
 
 /** The Analyzer service's methods: their gRPC paths and response decoders. */
 const ANALYZER_METHODS = analyzerRpc.AnalyzerService as Record<AnalyzerMethod, { path: string; responseDeserialize: (bytes: Buffer) => any }>;
-/** `AnalyzeResponse.diagnostics` (analyzer.proto). */
-const RESPONSE_DIAGNOSTICS_FIELD = 2;
-
-/**
- * An Analyze or AnalyzeStack response with its diagnostics only. The pack also lists every policy
- * that did not apply to the resource (a message per policy and resource, most of the response),
- * which nothing here reads; they are skipped instead of decoded.
- */
-export function readAnalyzeResponse(bytes: Uint8Array): any {
-    const response = new analyzerProto.AnalyzeResponse();
-    const reader = new BinaryReader(bytes);
-    while (reader.nextField()) {
-        if (reader.getFieldNumber() !== RESPONSE_DIAGNOSTICS_FIELD) {
-            reader.skipField();
-            continue;
-        }
-        const diagnostic = new analyzerProto.AnalyzeDiagnostic();
-        reader.readMessage(diagnostic, analyzerProto.AnalyzeDiagnostic.deserializeBinaryFromReader);
-        response.addDiagnostics(diagnostic);
-    }
-    return response;
-}
-
 /** A running policy pack plus the Engine service it logs to. Always `close()` it. */
 export class PolicyPackProcess extends AnalyzerClient {
     readonly logs: LogMessage[] = [];

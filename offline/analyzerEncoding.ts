@@ -1,5 +1,6 @@
 // Encodes Analyze and AnalyzeStack requests straight into protobuf bytes, as the generated classes
-// of Pulumi's analyzer.proto would serialize them (byte for byte: a test compares the two).
+// of Pulumi's analyzer.proto would serialize them (byte for byte: a test compares the two), and
+// reads the diagnostics of their responses.
 //
 // The generated classes first build a message object per value (`Struct.fromJavaScript`), which
 // for a stack of 1,600 resources is most of a check's time and memory, and the stack request
@@ -7,8 +8,13 @@
 // once, from the wire-format value itself, and the AnalyzeStack request reuses the bytes its
 // Analyze request was sent as: an `AnalyzerResource` starts with the same six fields as an
 // `AnalyzeRequest` (type, properties, urn, name, options, provider).
+import { BinaryReader } from "google-protobuf";
 import type { AnalyzedResource } from "./analyzer";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb.js");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Field numbers shared by `AnalyzeRequest` and `AnalyzerResource` (analyzer.proto). */
 const FIELD = { type: 1, properties: 2, urn: 3, name: 4, options: 5, provider: 6, parent: 7, dependencies: 8, propertyDependencies: 9 } as const;
@@ -189,13 +195,18 @@ interface StructPlan {
     nextKeys: number;
 }
 
+/** A nested message's place in the plan, before its length is known (its contents are measured after it). */
+function reserveLength(plan: StructPlan): number {
+    return plan.lengths.push(0) - 1;
+}
+
 function measureStruct(object: Record<string, unknown>, plan: StructPlan): number {
     const keys = Object.keys(object).sort();
     plan.keys.push(keys);
     let size = 0;
     for (const key of keys) {
-        const entry = plan.lengths.push(0) - 1;
-        const value = plan.lengths.push(0) - 1;
+        const entry = reserveLength(plan);
+        const value = reserveLength(plan);
         const valueSize = measureValue(object[key], plan);
         plan.lengths[value] = valueSize;
         const entrySize = stringFieldSize(key) + 1 + varintSize(valueSize) + valueSize;
@@ -211,11 +222,11 @@ function measureValue(value: unknown, plan: StructPlan): number {
     if (typeof value === "number") return 9;
     if (typeof value === "string") return stringFieldSize(value);
     if (typeof value !== "object") throw new Error(`a ${typeof value} can't be sent in a google.protobuf.Struct`);
-    const nested = plan.lengths.push(0) - 1;
+    const nested = reserveLength(plan);
     let size = 0;
     if (Array.isArray(value)) {
         for (const item of value) {
-            const slot = plan.lengths.push(0) - 1;
+            const slot = reserveLength(plan);
             const itemSize = measureValue(item, plan);
             plan.lengths[slot] = itemSize;
             size += 1 + varintSize(itemSize) + itemSize;
@@ -385,4 +396,27 @@ class FlatMessage {
         }
         return out.done();
     }
+}
+
+/** `AnalyzeResponse.diagnostics` (analyzer.proto). */
+const RESPONSE_DIAGNOSTICS_FIELD = 2;
+
+/**
+ * An Analyze or AnalyzeStack response with its diagnostics only. The pack also lists every policy
+ * that did not apply to the resource (a message per policy and resource, most of the response),
+ * which nothing here reads; they are skipped instead of decoded.
+ */
+export function readAnalyzeResponse(bytes: Uint8Array): any {
+    const response = new analyzerProto.AnalyzeResponse();
+    const reader = new BinaryReader(bytes);
+    while (reader.nextField()) {
+        if (reader.getFieldNumber() !== RESPONSE_DIAGNOSTICS_FIELD) {
+            reader.skipField();
+            continue;
+        }
+        const diagnostic = new analyzerProto.AnalyzeDiagnostic();
+        reader.readMessage(diagnostic, analyzerProto.AnalyzeDiagnostic.deserializeBinaryFromReader);
+        response.addDiagnostics(diagnostic);
+    }
+    return response;
 }

@@ -3,8 +3,8 @@
 // wire format, the bytes must be the ones the generated classes serialize; and a response's
 // diagnostics, read without the rest of the response, must be the ones the generated class reads.
 import * as assert from "node:assert/strict";
-import { AnalyzedResource, readAnalyzeResponse } from "../offline/analyzer";
-import { RequestEncoder, toAnalyzerWire } from "../offline/analyzerEncoding";
+import type { AnalyzedResource } from "../offline/analyzer";
+import { readAnalyzeResponse, RequestEncoder, toAnalyzerWire } from "../offline/analyzerEncoding";
 import { analysisForExport, analysisForRun, AnalysisInput, toStackExport } from "../offline/stackExport";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "../offline/wire";
 import { recordedPlatform } from "./support/platform";
