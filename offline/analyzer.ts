@@ -1,7 +1,7 @@
 // Drives a CrossGuard policy pack the way the Pulumi engine does: starts it with
 // `@pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, reads the port it prints,
 // and talks to it over Pulumi's Analyzer gRPC protocol. A tiny Engine service on 127.0.0.1
-// receives the pack's log messages. Nothing here evaluates a policy itself.
+// (engineService.ts) receives the pack's log messages. Nothing here evaluates a policy itself.
 //
 // `AnalyzerClient` builds the requests (as protobuf bytes) and reads the responses; how they
 // travel is up to a subclass: `PolicyPackProcess` over gRPC to a started pack (from a worker
@@ -9,19 +9,26 @@
 // straight into @pulumi/policy's Analyzer handlers.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import * as grpc from "@grpc/grpc-js";
 import { readAnalyzeResponse, RequestEncoder } from "./analyzerEncoding";
 import { AnalyzerTransport } from "./analyzerTransport";
+import { EngineService } from "./engineService";
 import { buildPack } from "./packBuild";
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb.js");
-const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb.js");
-const engineRpc = require("@pulumi/pulumi/proto/engine_grpc_pb.js");
-const engineProto = require("@pulumi/pulumi/proto/engine_pb.js");
-const { Empty } = require("google-protobuf/google/protobuf/empty_pb.js");
-const { Struct } = require("google-protobuf/google/protobuf/struct_pb.js");
-/* eslint-enable @typescript-eslint/no-require-imports */
+/**
+ * The generated Analyzer protocol, loaded on first use: a tool spawns its pack before it loads
+ * them (with @grpc/grpc-js and google-protobuf), so the pack starts alongside.
+ */
+function protos(): { analyzerRpc: any; analyzerProto: any; Empty: any; Struct: any } {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return (loadedProtos ??= {
+        analyzerRpc: require("@pulumi/pulumi/proto/analyzer_grpc_pb.js"),
+        analyzerProto: require("@pulumi/pulumi/proto/analyzer_pb.js"),
+        Empty: require("google-protobuf/google/protobuf/empty_pb.js").Empty,
+        Struct: require("google-protobuf/google/protobuf/struct_pb.js").Struct,
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+}
+let loadedProtos: ReturnType<typeof protos> | undefined;
 
 const RUN_POLICY_PACK = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js"));
 /** Keeps the TypeScript compiler out of the pack's process: the pack it runs is already JavaScript. */
@@ -30,7 +37,6 @@ const START_TIMEOUT_MS = 60_000;
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "disabled", "remediate"]; // proto enum order
-const LOG_SEVERITIES = ["debug", "info", "warning", "error"];
 
 export interface PolicyInfo {
     name: string;
@@ -97,7 +103,7 @@ export abstract class AnalyzerClient {
     protected abstract send(method: AnalyzerMethod, request: Uint8Array): Promise<any>;
 
     async getInfo(): Promise<PackInfo> {
-        const info = await this.send("getAnalyzerInfo", new Empty().serializeBinary());
+        const info = await this.send("getAnalyzerInfo", new (protos().Empty)().serializeBinary());
         return {
             name: info.getName(),
             version: info.getVersion(),
@@ -106,6 +112,7 @@ export abstract class AnalyzerClient {
     }
 
     async configure(config: Record<string, PolicyConfig>): Promise<void> {
+        const { analyzerProto, Struct } = protos();
         const req = new analyzerProto.ConfigureAnalyzerRequest();
         const map = req.getPolicyconfigMap();
         for (const [name, c] of Object.entries(config)) {
@@ -118,7 +125,7 @@ export abstract class AnalyzerClient {
     }
 
     async configureStack(stack: { stack: string; project: string; dryRun: boolean }): Promise<void> {
-        const req = new analyzerProto.AnalyzerStackConfigureRequest();
+        const req = new (protos().analyzerProto.AnalyzerStackConfigureRequest)();
         req.setStack(stack.stack);
         req.setProject(stack.project);
         req.setDryRun(stack.dryRun);
@@ -144,12 +151,16 @@ export abstract class AnalyzerClient {
 }
 
 /** The Analyzer service's methods: their gRPC paths and response decoders. */
-const ANALYZER_METHODS = analyzerRpc.AnalyzerService as Record<AnalyzerMethod, { path: string; responseDeserialize: (bytes: Buffer) => any }>;
+function analyzerMethod(method: AnalyzerMethod): { path: string; responseDeserialize: (bytes: Buffer) => any } {
+    return protos().analyzerRpc.AnalyzerService[method];
+}
+
 /** A running policy pack plus the Engine service it logs to. Always `close()` it. */
 export class PolicyPackProcess extends AnalyzerClient {
     readonly logs: LogMessage[] = [];
     private child?: ChildProcess;
-    private engine?: grpc.Server;
+    private engine?: EngineService;
+    private closed = false;
     /** Its connection on the process's transport, once it listens. */
     private connection?: number;
     private readonly killOnExit = () => this.child?.kill("SIGKILL");
@@ -212,21 +223,11 @@ export class PolicyPackProcess extends AnalyzerClient {
         this.connection = AnalyzerTransport.get().connect(`127.0.0.1:${port}`);
     }
 
-    private startEngine(): Promise<string> {
-        const server = new grpc.Server();
-        this.engine = server;
-        server.addService(engineRpc.EngineService, {
-            log: (call: any, callback: any) => {
-                const req = call.request;
-                this.logs.push({ severity: LOG_SEVERITIES[req.getSeverity()] ?? "info", message: req.getMessage(), urn: req.getUrn() || undefined });
-                callback(null, new Empty());
-            },
-            getRootResource: (_call: any, callback: any) => callback(null, new engineProto.GetRootResourceResponse()),
-            setRootResource: (_call: any, callback: any) => callback(null, new engineProto.SetRootResourceResponse()),
-        });
-        return new Promise((resolve, reject) => {
-            server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(`127.0.0.1:${port}`)));
-        });
+    private async startEngine(): Promise<string> {
+        const engine = await EngineService.listen((log) => this.logs.push(log));
+        if (this.closed) engine.close();
+        else this.engine = engine;
+        return engine.address;
     }
 
     /** The pack prints its port as the first stdout line; everything else it prints is kept as logs. */
@@ -269,17 +270,18 @@ export class PolicyPackProcess extends AnalyzerClient {
     }
 
     close(): void {
+        this.closed = true;
         if (this.connection !== undefined) AnalyzerTransport.get().close(this.connection);
         this.connection = undefined;
         if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
         process.off("exit", this.killOnExit);
-        this.engine?.forceShutdown();
+        this.engine?.close();
         this.engine = undefined;
     }
 
     protected async send(method: AnalyzerMethod, req: Uint8Array): Promise<any> {
         if (this.connection === undefined) throw new Error("the policy pack is not running");
-        const { path: methodPath, responseDeserialize } = ANALYZER_METHODS[method];
+        const { path: methodPath, responseDeserialize } = analyzerMethod(method);
         // AnalyzeStack goes ahead of Analyze calls queued for the same pack: it is the one a check ends with.
         const bytes = await AnalyzerTransport.get()
             .call(this.connection, methodPath, req, method === "analyzeStack")
@@ -301,11 +303,12 @@ export class PolicyPackError extends Error {
 function toPolicyInfo(p: any): PolicyInfo {
     const schema = p.getConfigschema();
     const type = p.getPolicyType();
+    const { PolicyType } = protos().analyzerProto;
     return {
         name: p.getName(),
         description: p.getDescription(),
         enforcementLevel: LEVELS[p.getEnforcementlevel()] ?? "advisory",
-        kind: type === analyzerProto.PolicyType.POLICY_TYPE_RESOURCE ? "resource" : type === analyzerProto.PolicyType.POLICY_TYPE_STACK ? "stack" : "unknown",
+        kind: type === PolicyType.POLICY_TYPE_RESOURCE ? "resource" : type === PolicyType.POLICY_TYPE_STACK ? "stack" : "unknown",
         ...(schema ? { configSchema: { properties: schema.getProperties()?.toJavaScript() ?? {}, required: schema.getRequiredList() } } : {}),
     };
 }

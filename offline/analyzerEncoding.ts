@@ -8,13 +8,9 @@
 // once, from the wire-format value itself, and the AnalyzeStack request reuses the bytes its
 // Analyze request was sent as: an `AnalyzerResource` starts with the same six fields as an
 // `AnalyzeRequest` (type, properties, urn, name, options, provider).
-import { BinaryReader } from "google-protobuf";
+import type * as protobuf from "google-protobuf";
 import type { AnalyzedResource } from "./analyzer";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
-
-/* eslint-disable @typescript-eslint/no-require-imports */
-const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb.js");
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Field numbers shared by `AnalyzeRequest` and `AnalyzerResource` (analyzer.proto). */
 const FIELD = { type: 1, properties: 2, urn: 3, name: 4, options: 5, provider: 6, parent: 7, dependencies: 8, propertyDependencies: 9 } as const;
@@ -407,6 +403,7 @@ const RESPONSE_DIAGNOSTICS_FIELD = 2;
  * which nothing here reads; they are skipped instead of decoded.
  */
 export function readAnalyzeResponse(bytes: Uint8Array): any {
+    const { analyzerProto, BinaryReader } = responseClasses();
     const response = new analyzerProto.AnalyzeResponse();
     const reader = new BinaryReader(bytes);
     while (reader.nextField()) {
@@ -420,3 +417,14 @@ export function readAnalyzeResponse(bytes: Uint8Array): any {
     }
     return response;
 }
+
+/** Loaded with the first response, after the tool has spawned its pack (analyzer.ts). */
+function responseClasses(): { analyzerProto: any; BinaryReader: typeof protobuf.BinaryReader } {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return (loadedResponseClasses ??= {
+        analyzerProto: require("@pulumi/pulumi/proto/analyzer_pb.js"),
+        BinaryReader: require("google-protobuf").BinaryReader,
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+}
+let loadedResponseClasses: ReturnType<typeof responseClasses> | undefined;

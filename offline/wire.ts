@@ -1,14 +1,15 @@
-// Pulumi's wire markers, as the engine, the mock monitor and policy analyzers see them. The
-// values are the SDK's own (`@pulumi/pulumi/runtime/rpc`), so they can't drift from it.
-import { specialOutputValueSig, specialResourceSig, specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+// Pulumi's wire markers, as the engine, the mock monitor and policy analyzers see them: fixed
+// values of the protocol (sdk/go/common/resource/properties.go, the same in every SDK). They are
+// written out here rather than read from `@pulumi/pulumi/runtime/rpc`, which loads the SDK's gRPC
+// stack, so that a tool can start its policy pack first; a test checks them against the SDK's.
 
 /** A value unknown during preview (a provider output before apply). */
-export const UNKNOWN = unknownValue;
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The key of the signature that marks a special value (`{ [SIG_KEY]: SECRET_SIG, value }`). */
-export const SIG_KEY = specialSigKey;
-export const SECRET_SIG = specialSecretSig;
-export const RESOURCE_SIG = specialResourceSig;
-export const OUTPUT_VALUE_SIG = specialOutputValueSig;
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+export const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const PROVIDER_TYPE_PREFIX = "pulumi:providers:";

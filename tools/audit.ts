@@ -47,15 +47,21 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
 }
 
 export async function audit(opts: AuditOptions): Promise<CommandResult> {
-    const data = readStackExport(opts.exportFile);
-    const resources = data.deployment.resources;
-    const { stack, project } = stackIdentity(resources);
-    const { prepared: input, check: packCheck } = await checkWith(
+    // The export is read while the pack starts.
+    const {
+        prepared: { data, input },
+        check: packCheck,
+    } = await checkWith(
         opts.packDir,
         opts.policyConfigFile,
-        async () => analysisForExport(data),
-        (analysis) => ({ stack, project, dryRun: false, input: analysis }),
+        async () => {
+            const data = readStackExport(opts.exportFile);
+            return { data, input: analysisForExport(data) };
+        },
+        ({ data, input }) => ({ ...stackIdentity(data.deployment.resources), dryRun: false, input }),
     );
+    const resources = data.deployment.resources;
+    const { stack } = stackIdentity(resources);
     // What the export carries and the analyzer protocol doesn't (retainOnDelete), checked here.
     const allLevel = readPolicyConfigFile(opts.policyConfigFile).all?.enforcementLevel;
     const check = { ...packCheck, violations: [...packCheck.violations, ...exportViolations(data, packCheck.pack, allLevel)] };
