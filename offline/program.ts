@@ -8,6 +8,7 @@ import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runti
 import { PROJECT } from "../config";
 import { DefaultProviders } from "./defaultProviders";
 import { computedOutputs, invokeAnswer } from "./fakeOutputs";
+import { trackPromisesLightly } from "./promiseTracking";
 import { readStackConfig, ROOT, StackConfigSource, withOverrides, withSecrets } from "./stackConfig";
 import { keepStructValues } from "./valueStructs";
 import { isProvider, STACK_TYPE } from "./wire";
@@ -123,6 +124,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     const callsites = resourceClass.callsites;
     resourceClass.callsites = () => [];
     const structs = keepStructValues();
+    const promises = trackPromisesLightly();
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             // The program is loaded the way the Node.js language host loads it.
@@ -142,6 +144,7 @@ async function runOnce(opts: RunOptions): Promise<ProgramRun> {
     Error.stackTraceLimit = stackTraceLimit;
     resourceClass.callsites = callsites;
     structs.restore();
+    promises.restore();
     if (failure !== undefined) throw new ProgramError(failure, recording.resources);
     return { stack: opts.stack, preview, source, resources: recording.resources, outputs: recording.outputs };
 }
