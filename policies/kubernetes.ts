@@ -490,6 +490,18 @@ function labelKey(namespace: string | undefined, label: string, value: string): 
     return `${namespace === undefined ? "\u0001" : `=${namespace}`}\0${label}\0${value}`;
 }
 
+const servicesByName = new WeakMap<Graph, Map<string, PolicyResource[]>>();
+
+/** The Services named `name` (`objectName`) in `namespace`, in stack order, from an index built once per graph. */
+export function servicesNamed(graph: Graph, namespace: string | undefined, name: string): PolicyResource[] {
+    let index = servicesByName.get(graph);
+    if (!index) {
+        index = groupBy(graph.ofType(K8S.service), (s) => labelKey(namespaceKey(s), "name", objectName(s)));
+        servicesByName.set(graph, index);
+    }
+    return [...(index.get(labelKey(namespace, "name", name)) ?? [])];
+}
+
 export function liveServicesOf(graph: Graph): PolicyResource[] {
     return graph.ofType(K8S.service).filter((s) => hasRole(s.props, ROLES.live));
 }
@@ -744,21 +756,42 @@ export const namespaceDefaultDeny = stackPolicy<DefaultDenyConfig>({
     },
 });
 
-/** Whether an HPA scales `deployment`: by name, or by property dependency when the name is unknown during preview. */
-function scales(graph: Graph, hpa: PolicyResource, deployment: Workload): boolean {
-    if (namespaceKey(hpa) !== deployment.namespace) return false;
-    const target = peek(() => ({ ...(hpa.props.spec?.scaleTargetRef ?? {}) }));
-    if (isKnown(target) && target.kind === "Deployment" && target.name === objectName(deployment.resource)) return true;
-    return graph.sourcesOf(hpa, "spec").includes(deployment.resource);
+/**
+ * The stack's HPAs by the Deployment they scale: by namespace and target name, or, when the name
+ * is unknown during preview, by the resources their spec is computed from. Built once, so that
+ * checking every live Deployment stays linear in the stack's size.
+ */
+class AutoscalerIndex {
+    private readonly byTarget = new Set<string>();
+    private readonly bySource = new Map<PolicyResource, PolicyResource[]>();
+
+    constructor(graph: Graph) {
+        for (const hpa of graph.ofType(...HPA_TYPES)) {
+            const target = peek(() => ({ ...(hpa.props.spec?.scaleTargetRef ?? {}) }));
+            if (isKnown(target) && target.kind === "Deployment" && typeof target.name === "string")
+                this.byTarget.add(labelKey(namespaceKey(hpa), "name", target.name));
+            for (const source of graph.sourcesOf(hpa, "spec")) {
+                const scaling = this.bySource.get(source);
+                if (scaling) scaling.push(hpa);
+                else this.bySource.set(source, [hpa]);
+            }
+        }
+    }
+
+    /** Whether an HPA in the Deployment's namespace targets it by name or computes its spec from it. */
+    scales(deployment: Workload): boolean {
+        if (this.byTarget.has(labelKey(deployment.namespace, "name", objectName(deployment.resource)))) return true;
+        return (this.bySource.get(deployment.resource) ?? []).some((hpa) => namespaceKey(hpa) === deployment.namespace);
+    }
 }
 
 export const liveHorizontalPodAutoscaler = stackPolicy({
     name: "k8s-live-hpa",
     description: "Every live Deployment has a HorizontalPodAutoscaler targeting it, so the color that serves traffic scales with load instead of saturating.",
     check: ({ graph, report }) => {
-        const hpas = graph.ofType(...HPA_TYPES);
+        const autoscalers = new AutoscalerIndex(graph);
         for (const { service, deployment } of liveColorDeployments(graph)) {
-            if (!hpas.some((h) => scales(graph, h, deployment))) {
+            if (!autoscalers.scales(deployment)) {
                 const name = objectName(deployment.resource);
                 report(
                     `live Deployment ${name} (behind Service ${objectName(service)}) has no HorizontalPodAutoscaler; add one with scaleTargetRef Deployment ${name}`,

@@ -4,7 +4,7 @@ import { ANNOTATIONS, LABELS, MAINTENANCE_NAME } from "../conventions";
 import { durationSeconds } from "../metrics/duration";
 import { THRESHOLDS } from "../metrics/thresholds";
 import { AWS } from "./aws";
-import { deploymentsLabelled, liveServicesOf, selectedDeployments, selectorOf } from "./kubernetes";
+import { deploymentsLabelled, liveServicesOf, selectedDeployments, selectorOf, servicesNamed } from "./kubernetes";
 import {
     Graph,
     K8S,
@@ -241,7 +241,7 @@ export const smokeTestTargetsItsColor = stackPolicy({
                 );
                 continue;
             }
-            const service = graph.ofType(K8S.service).find((s) => objectName(s) === target && namespaceKey(s) === namespaceKey(job));
+            const [service] = servicesNamed(graph, namespaceKey(job), target);
             if (!service) {
                 report(
                     `smoke-test Job ${name} targets Service ${target}, which the stack does not define; point it at a Service selecting app=${app},color=${color}`,

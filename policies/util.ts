@@ -190,17 +190,35 @@ export function selects(selector: Record<string, string> | undefined, labels: Re
     return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
+/** Per properties object: its `metadata.name` when that is a known string (read once: stack policies look it up per pair of resources). */
+const metadataNames = new WeakMap<object, string | undefined>();
+
 /** `metadata.name`, or the Pulumi resource name when the object is auto-named or the name is unknown. */
 export function objectName(r: { name: string; props: Props }): string {
-    const name = peek(() => r.props.metadata?.name);
-    return isKnown(name) && typeof name === "string" ? name : r.name;
+    let name = metadataNames.get(r.props);
+    if (name === undefined && !metadataNames.has(r.props)) {
+        const read = peek(() => r.props.metadata?.name);
+        name = isKnown(read) && typeof read === "string" ? read : undefined;
+        metadataNames.set(r.props, name);
+    }
+    return name ?? r.name;
 }
+
+const namespaceKeys = new WeakMap<PolicyResource, string | undefined>();
 
 /**
  * The namespace a Kubernetes object lands in: the literal, or, when it comes from a Namespace
- * resource's output that is unknown during preview, that Namespace resource's URN.
+ * resource's output that is unknown during preview, that Namespace resource's URN. Computed once
+ * per resource.
  */
 export function namespaceKey(r: PolicyResource): string | undefined {
+    if (namespaceKeys.has(r)) return namespaceKeys.get(r);
+    const key = computedNamespaceKey(r);
+    namespaceKeys.set(r, key);
+    return key;
+}
+
+function computedNamespaceKey(r: PolicyResource): string | undefined {
     const ns = peek(() => r.props.metadata?.namespace);
     if (isKnown(ns)) return ns === undefined ? undefined : String(ns);
     const source = (r.propertyDependencies.metadata ?? []).find((d) => d.type === K8S.namespace);

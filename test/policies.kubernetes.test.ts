@@ -323,6 +323,24 @@ describe("kubernetes stack policies", () => {
         assert.equal(k.allowedEvictions({ maxUnavailable: "10%" }, 5), 1);
     });
 
+    it("k8s-live-hpa finds a live Deployment's HPA by target name, or by the Deployment its spec is computed from, in the Deployment's namespace", async () => {
+        const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+        const missing = /live Deployment auth-service-blue \(behind Service auth-service\) has no HorizontalPodAutoscaler/;
+        const blue = releaseGraph().find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "auth-service-blue")!;
+        const withoutHpa = releaseGraph().filter((r) => r.type !== HPA);
+        const withHpa = (props: Record<string, any>, more: Partial<TestResource> = {}) => [...withoutHpa, { ...k8s(HPA, "autoscaler", props), ...more }];
+        const target = (kind: string, name: unknown) => ({ spec: { minReplicas: 5, maxReplicas: 50, scaleTargetRef: { apiVersion: "apps/v1", kind, name } } });
+        const messages = (graph: TestResource[]) => stackMessages(k.liveHorizontalPodAutoscaler, graph);
+
+        assert.deepEqual(await messages(releaseGraph()), []);
+        assert.match((await messages(withoutHpa)).join(), missing);
+        assert.match((await messages(withHpa({ ...target("Deployment", "auth-service-blue"), metadata: { namespace: "elsewhere" } }))).join(), missing);
+        assert.match((await messages(withHpa(target("StatefulSet", "auth-service-blue")))).join(), missing);
+        const computedFromBlue = { propertyDependencies: { spec: [blue.urn!] } };
+        assert.deepEqual(await messages(withHpa(target("Deployment", UNKNOWN), computedFromBlue)), []);
+        assert.match((await messages(withHpa({ ...target("Deployment", UNKNOWN), metadata: { namespace: "elsewhere" } }, computedFromBlue))).join(), missing);
+    });
+
     it("k8s-namespace-network-policies", async () => {
         const graph = releaseGraph().filter((r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy");
         assert.match((await stackMessages(k.namespaceNetworkPolicies, graph))[0], /namespace api-platform-prod runs workloads .* without a NetworkPolicy/);
