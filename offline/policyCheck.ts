@@ -32,9 +32,12 @@ const HANDED_PER_PACK = 64;
 /**
  * From this many resources on, AnalyzeStack goes to a second pack process, which answers it while
  * the first still answers Analyze (the pack is single-threaded): the stack request then takes
- * longer than a second pack takes to start, about a second.
+ * longer than a second pack takes to start, about a second. A plan starts it when the program has
+ * registered this many, so it must be low enough for the pack to be ready (and take Analyze calls)
+ * before the program ends: at 500 it was often still starting then; the shipped stacks (about 150
+ * resources) stay below it.
  */
-export const SECOND_PACK_FROM_RESOURCES = 500;
+export const SECOND_PACK_FROM_RESOURCES = 250;
 
 export interface CheckOptions {
     /** How many resources make AnalyzeStack go to a second pack; default `SECOND_PACK_FROM_RESOURCES`. */
