@@ -6,7 +6,7 @@ import { Container, Props, WORKLOAD_TYPES, containersOf, describeContainer, list
 /** What a control's check sees: the pod spec, its containers, the pod template's annotations and the config. */
 export interface PodUnderCheck {
     spec: Props;
-    containers: Container[];
+    containers: readonly Container[];
     annotations: Record<string, string>;
     config: PodSecurityConfig;
 }

@@ -35,6 +35,7 @@ const proxies = require("@pulumi/policy/proxy") as ProxyModule;
 
 /** The analyzer's markers for values unknown during preview (`unknownStringValue`, …). */
 const UNKNOWN_SENTINELS = ["Boolean", "Number", "String", "Array", "Asset", "Archive", "Object"].map((kind) => proxies[`unknown${kind}Value`]);
+const UNKNOWN_SENTINEL_SET = new Set(UNKNOWN_SENTINELS);
 
 export function sharePropertiesReadOnly(): void {
     const original = deserialize.deserializeProperties;
@@ -76,20 +77,27 @@ function convertedOnce(struct: PropertiesMessage): PropertiesMessage {
     };
 }
 
+/** Where a node of a tree sits: its parent node and its key there (the root has none); its proxy once made. */
+interface Node {
+    parent?: object;
+    key?: PropertyKey;
+    proxy?: object;
+}
+
 /**
  * Read-only unknown-checking proxies over one deserialized tree. Plain objects and arrays (the
  * tree's own nodes) get one proxy each, remembered; anything else (a method read off an array, an
- * asset) a new one per read, as the analyzer does.
+ * asset) a new one per read, as the analyzer does. A node's path (for messages) is kept as its
+ * parent and key, and spelled out only when a message needs it.
  */
 class ReadOnlyProxies {
-    private readonly made = new WeakMap<object, object>();
-    private readonly paths = new WeakMap<object, PropertyKey[]>();
+    private readonly nodes = new WeakMap<object, Node>();
     private readonly handler: ProxyHandler<object>;
 
     constructor() {
         const refuse = (action: string) => (target: object, prop?: PropertyKey) => {
             throw new TypeError(
-                `policies may only read resource properties: tried to ${action} ${describePath([...(this.paths.get(target) ?? []), ...(prop === undefined ? [] : [prop])])}`,
+                `policies may only read resource properties: tried to ${action} ${describePath([...this.pathOf(target), ...(prop === undefined ? [] : [prop])])}`,
             );
         };
         this.handler = {
@@ -104,7 +112,7 @@ class ReadOnlyProxies {
 
     /** The proxy of a resource's properties. */
     of<T extends object>(props: T): T {
-        return (this.made.get(props) as T | undefined) ?? this.make(props, []);
+        return (this.nodes.get(props)?.proxy as T | undefined) ?? this.make(props, {});
     }
 
     /** The analyzer's proxy read: its markers, an UnknownValueError for an unknown, a proxy for an object. */
@@ -112,25 +120,30 @@ class ReadOnlyProxies {
         if (prop === proxies.isSpecialProxy) return true;
         if (prop === proxies.getSpecialProxyTarget) return target;
         const field = (target as Record<PropertyKey, unknown>)[prop];
-        if (typeof field === "string" && UNKNOWN_SENTINELS.includes(field)) throw new proxies.UnknownValueError(field, [...this.pathOf(target), prop]);
+        if (typeof field === "string" && UNKNOWN_SENTINEL_SET.has(field)) throw new proxies.UnknownValueError(field, [...this.pathOf(target), prop]);
         if (!(field instanceof Object)) return field;
-        const known = this.made.get(field);
+        const known = this.nodes.get(field)?.proxy;
         if (known) return known;
-        // A non-configurable, non-writable own property must read as itself (the Proxy invariant).
-        const desc = Object.getOwnPropertyDescriptor(target, prop);
-        if (desc && "value" in desc && desc.configurable === false && desc.writable === false) return field;
-        return this.make(field, [...this.pathOf(target), prop]);
+        // A non-configurable, non-writable own property must read as itself (the Proxy invariant);
+        // the deserialized tree's own nodes are extensible objects with plain data properties.
+        if (!isTreeNode(target) || !Object.isExtensible(target)) {
+            const desc = Object.getOwnPropertyDescriptor(target, prop);
+            if (desc && "value" in desc && desc.configurable === false && desc.writable === false) return field;
+        }
+        return this.make(field, { parent: target, key: prop });
     }
 
-    private make<T extends object>(target: T, path: PropertyKey[]): T {
+    private make<T extends object>(target: T, node: Node): T {
         const proxy = new Proxy(target, this.handler) as T;
-        this.paths.set(target, path);
-        if (isTreeNode(target)) this.made.set(target, proxy);
+        if (isTreeNode(target)) node.proxy = proxy;
+        this.nodes.set(target, node);
         return proxy;
     }
 
     private pathOf(target: object): PropertyKey[] {
-        return this.paths.get(target) ?? [];
+        const path: PropertyKey[] = [];
+        for (let node = this.nodes.get(target); node?.parent !== undefined; node = this.nodes.get(node.parent)) path.unshift(node.key!);
+        return path;
     }
 }
 

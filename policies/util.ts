@@ -159,13 +159,21 @@ export interface Container {
     spec: Props;
 }
 
-export function containersOf(podSpec: Props | undefined): Container[] {
+/** Per pod spec: its containers, listed once for all the workload policies that walk them. */
+const containersOfSpec = new WeakMap<Props, readonly Container[]>();
+
+export function containersOf(podSpec: Props | undefined): readonly Container[] {
     if (!podSpec) return [];
-    return [
-        ...(podSpec.initContainers ?? []).map((spec: Props) => ({ kind: "initContainer" as const, spec })),
-        ...(podSpec.containers ?? []).map((spec: Props) => ({ kind: "container" as const, spec })),
-        ...(podSpec.ephemeralContainers ?? []).map((spec: Props) => ({ kind: "ephemeralContainer" as const, spec })),
-    ];
+    let containers = containersOfSpec.get(podSpec);
+    if (!containers) {
+        containers = Object.freeze([
+            ...(podSpec.initContainers ?? []).map((spec: Props) => Object.freeze({ kind: "initContainer" as const, spec })),
+            ...(podSpec.containers ?? []).map((spec: Props) => Object.freeze({ kind: "container" as const, spec })),
+            ...(podSpec.ephemeralContainers ?? []).map((spec: Props) => Object.freeze({ kind: "ephemeralContainer" as const, spec })),
+        ]);
+        containersOfSpec.set(podSpec, containers);
+    }
+    return containers;
 }
 
 export function describeContainer(c: Container): string {
