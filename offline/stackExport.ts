@@ -286,7 +286,9 @@ export function providerFor(
 /**
  * Secrets in an export are `{sig, ciphertext}` (undecryptable here: sent as unknown, so policies
  * reading them report "can't run" instead of guessing) or `{sig, plaintext: "<json>"}` from
- * `--show-secrets` (sent as a secret with its value, as the engine would).
+ * `--show-secrets` (sent as a secret with its value, as the engine would). A part without secrets
+ * is the export's own value, not a copy: a resource never created then has the same properties
+ * object for Analyze and AnalyzeStack, and the request encoder writes it once.
  */
 function decodeSecrets(v: unknown, counter: { undecrypted: number }): any {
     if (isSecret(v)) {
@@ -295,8 +297,26 @@ function decodeSecrets(v: unknown, counter: { undecrypted: number }): any {
         counter.undecrypted++;
         return UNKNOWN;
     }
-    if (Array.isArray(v)) return v.map((x) => decodeSecrets(x, counter));
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decodeSecrets(x, counter)]));
+    if (Array.isArray(v)) {
+        let copy: unknown[] | undefined;
+        for (let i = 0; i < v.length; i++) {
+            const x = decodeSecrets(v[i], counter);
+            if (copy) copy.push(x);
+            else if (x !== v[i]) copy = [...v.slice(0, i), x];
+        }
+        return copy ?? v;
+    }
+    if (v && typeof v === "object") {
+        const keys = Object.keys(v);
+        const obj = v as Record<string, unknown>;
+        let copy: [string, unknown][] | undefined;
+        for (let i = 0; i < keys.length; i++) {
+            const x = decodeSecrets(obj[keys[i]], counter);
+            if (copy) copy.push([keys[i], x]);
+            else if (x !== obj[keys[i]]) copy = [...keys.slice(0, i).map((k): [string, unknown] => [k, obj[k]]), [keys[i], x]];
+        }
+        return copy ? Object.fromEntries(copy) : v;
+    }
     return v;
 }
 

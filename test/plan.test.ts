@@ -309,6 +309,37 @@ describe("audit of secrets", () => {
         assert.deepEqual(analysis.perResource[0].properties, { encrypted: UNKNOWN, shown: { [SIG_KEY]: SECRET_SIG, value: "s3cr3t" } });
         assert.equal(analysis.undecryptedSecrets, 1);
     });
+
+    it("decodes secrets deep in lists and objects, copies only their path, and leaves the export as it was", () => {
+        const untouched = { labels: { app: "a" }, ports: [80, 443] };
+        const inputs = {
+            spec: untouched,
+            env: [{ name: "PLAIN", value: "x" }, { name: "KEY", value: { [SIG_KEY]: SECRET_SIG, ciphertext: "AAAB" } }, { name: "Z" }],
+            nested: { shown: { [SIG_KEY]: SECRET_SIG, plaintext: '{"k":[1,{"v":"s"}]}' }, after: true },
+        };
+        const exported = structuredClone(inputs);
+        const data: StackExport = {
+            version: 3,
+            deployment: {
+                manifest: { time: "", magic: "", version: "" },
+                resources: [{ urn: "urn:pulumi:prod::p::t:index:T::a", custom: true, type: "t:index:T", inputs }],
+            },
+        };
+        const analysis = analysisForExport(data);
+        const properties = analysis.perResource[0].properties as any;
+        assert.deepEqual(properties, {
+            spec: untouched,
+            env: [{ name: "PLAIN", value: "x" }, { name: "KEY", value: UNKNOWN }, { name: "Z" }],
+            nested: { shown: { [SIG_KEY]: SECRET_SIG, value: { k: [1, { v: "s" }] } }, after: true },
+        });
+        assert.deepEqual(inputs, exported);
+        assert.equal(properties.spec, untouched);
+        assert.equal(properties.env[0], inputs.env[0]);
+        assert.notEqual(properties.env, inputs.env);
+        // Never created: its inputs stand in for its state, and both requests get the same properties.
+        assert.equal(analysis.stack[0].properties.spec, untouched);
+        assert.equal(analysis.undecryptedSecrets, 1);
+    });
 });
 
 describe("a check that fails once the program has run", function () {
