@@ -93,6 +93,49 @@ export function decodeStruct(bytes: Uint8Array, start: number, end: number): Rec
 }
 
 function readStruct(c: Cursor, end: number): Record<string, unknown> {
+    const start = c.at;
+    const inOrder = readStructInOrder(c, end);
+    if (inOrder) return inOrder;
+    c.at = start;
+    return readStructAnyOrder(c, end);
+}
+
+/**
+ * The common case in one pass: every entry has a value and the keys come in ascending order (as
+ * the library, the engine and the offline tools write a map), so that order is the sorted one and
+ * no key repeats. Undefined, to be read again by `readStructAnyOrder`, for anything else,
+ * including a value it can't read (a later entry of the same key would replace it).
+ */
+function readStructInOrder(c: Cursor, end: number): Record<string, unknown> | undefined {
+    const result: Record<string, unknown> = {};
+    let previous: string | undefined;
+    for (let entryEnd = nextEntry(c, end); entryEnd !== undefined; entryEnd = nextEntry(c, end)) {
+        let key = "";
+        let valueStart = -1;
+        let valueEnd = -1;
+        while (c.at < entryEnd) {
+            const entryTag = readVarint(c);
+            if (entryTag === ((1 << 3) | WIRE_LENGTH_DELIMITED)) key = readString(c);
+            else if (entryTag === ((2 << 3) | WIRE_LENGTH_DELIMITED)) {
+                valueEnd = readLength(c);
+                valueStart = c.at;
+                c.at = valueEnd;
+            } else skipField(c, entryTag);
+        }
+        if (valueStart < 0 || (previous !== undefined && !(key > previous))) return undefined;
+        previous = key;
+        c.at = valueStart;
+        try {
+            result[key] = readValue(c, valueEnd);
+        } catch {
+            return undefined;
+        }
+        c.at = entryEnd;
+    }
+    return result;
+}
+
+function readStructAnyOrder(c: Cursor, end: number): Record<string, unknown> {
     const fields = new Map<string, { start: number; end: number } | undefined>();
     for (let entryEnd = nextEntry(c, end); entryEnd !== undefined; entryEnd = nextEntry(c, end)) {
         let key = "";

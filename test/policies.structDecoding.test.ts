@@ -51,6 +51,14 @@ const repeatedKeys = (): Uint8Array => Uint8Array.from([...bytesOf({ a: 1, b: { 
 /** Entries out of order on the wire (as another encoder may send them): the library sorts the keys. */
 const unsortedKeys = (): Uint8Array => Uint8Array.from([...bytesOf({ z: 1 }), ...bytesOf({ a: { y: 2, b: 3 } }), ...bytesOf({ m: [3] })]);
 
+/** A key whose first value can't be read (a nested entry without value), then given a good one by a later entry. */
+const brokenThenReplaced = (): Uint8Array => {
+    const nested = entryWithoutValue();
+    const value = Uint8Array.from([0x2a, nested.length, ...nested]); // Value { struct_value }
+    const entry = Uint8Array.from([0x0a, 0x01, 0x61, 0x12, value.length, ...value]); // { key: "a", value }
+    return Uint8Array.from([0x0a, entry.length, ...entry, ...bytesOf({ b: 2 }), ...bytesOf({ a: "fixed" })]);
+};
+
 /** What the library's own decoding gives: the value, or the error's message. */
 function libraryDecoding(bytes: Uint8Array): { json?: string; error?: string } {
     try {
@@ -61,7 +69,7 @@ function libraryDecoding(bytes: Uint8Array): { json?: string; error?: string } {
 }
 
 describe("policy pack: Structs decoded from their bytes", () => {
-    const inputs = [...SAMPLES.map(bytesOf), entryWithoutValue(), valueOfTwoKinds(), repeatedKeys(), unsortedKeys()];
+    const inputs = [...SAMPLES.map(bytesOf), entryWithoutValue(), valueOfTwoKinds(), repeatedKeys(), unsortedKeys(), brokenThenReplaced()];
     let expected: { json?: string; error?: string }[];
     let stackRequest: Uint8Array;
     let expectedStack: string[];
