@@ -2,7 +2,7 @@
 // PolicyNotApplicable message per policy of another type, most of each response, written by
 // google-protobuf's BinaryWriter, which builds its bytes as arrays of numbers. A response without
 // diagnostics (nearly every one) is written here instead, straight into one buffer, from each
-// (policy, reason) pair's bytes, encoded once: byte for byte what the library writes (a test
+// policy's entry, encoded once per reason it is given: byte for byte what the library writes (a test
 // compares the two). A response with diagnostics, or with text that is not ASCII, is left to the
 // library.
 //
@@ -30,7 +30,7 @@ export function writeResponsesDirectly(): void {
     const prototype = analyzerProtoOfPolicy().AnalyzeResponse?.prototype;
     const original = prototype?.serializeBinary;
     if (!prototype || typeof original !== "function" || original.writesDirectly) return;
-    const entries = new Map<string, Map<string, Uint8Array | null>>();
+    const entries = new Map<string, { reason: string; entry: Uint8Array | null }>();
     const patched: Serialize = function (this: AnalyzeResponse) {
         if (this.getDiagnosticsList().length > 0) return original.call(this);
         const parts: Uint8Array[] = [];
@@ -53,18 +53,16 @@ export function writeResponsesDirectly(): void {
     prototype.serializeBinary = patched;
 }
 
-/** The bytes of one not_applicable entry (field 3 with its message), or null when the library must write it. */
-function entryOf(entries: Map<string, Map<string, Uint8Array | null>>, policyName: string, reason: string): Uint8Array | null {
-    let ofPolicy = entries.get(policyName);
-    if (!ofPolicy) {
-        ofPolicy = new Map();
-        entries.set(policyName, ofPolicy);
-    }
-    let entry = ofPolicy.get(reason);
-    if (entry === undefined) {
-        entry = encodeEntry(policyName, reason);
-        ofPolicy.set(reason, entry);
-    }
+/**
+ * The bytes of one not_applicable entry (field 3 with its message), or null when the library must
+ * write it. A policy is not applicable for one reason (its type), so each policy keeps the bytes of
+ * the reason it was last given.
+ */
+function entryOf(entries: Map<string, { reason: string; entry: Uint8Array | null }>, policyName: string, reason: string): Uint8Array | null {
+    const known = entries.get(policyName);
+    if (known && known.reason === reason) return known.entry;
+    const entry = encodeEntry(policyName, reason);
+    entries.set(policyName, { reason, entry });
     return entry;
 }
 
