@@ -3,7 +3,8 @@
 // compile, yet it would load the TypeScript compiler, about a third of the pack's start. Here
 // `ts-node` and `typescript` are stand-ins: register() does nothing, and typescript gives only its
 // version, which run-policy-pack reads to choose module options. The SDK's closure-serialization
-// modules load on first use (deferredSdkModules.js). Nothing else is changed.
+// modules load on first use (deferredSdkModules.js), and its promises carry no captured stacks
+// (promiseTracking.js). Nothing else is changed.
 "use strict";
 require("./deferredSdkModules");
 const Module = require("module");
@@ -17,3 +18,5 @@ const load = Module._load;
 Module._load = function (request, ...rest) {
     return Object.prototype.hasOwnProperty.call(STAND_INS, request) ? STAND_INS[request] : load.call(this, request, ...rest);
 };
+
+require("./promiseTracking").trackPromisesLightly({ leakReport: false });

@@ -25,6 +25,18 @@ describe("policy pack preload", () => {
         assert.deepEqual(loaded, []);
     });
 
+    it("tracks the SDK's promises without capturing a stack for each, from the first", () => {
+        const out = inPackProcess(`
+            const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");
+            const { getStore } = require("@pulumi/pulumi/runtime/state");
+            const first = Promise.resolve(1);
+            const tracked = debuggablePromise(first, "ctx");
+            const pending = getStore().leakCandidates.has(first);
+            tracked.then((v) => console.log(JSON.stringify({ v, pending, stack: "_debugStackTrace" in first, after: getStore().leakCandidates.has(first) })));
+        `);
+        assert.deepEqual(JSON.parse(out), { v: 1, pending: true, stack: false, after: false });
+    });
+
     it("leaves every other module as it is", () => {
         const out = inPackProcess(`console.log(typeof require("@pulumi/policy").PolicyPack, require("yaml/package.json").name)`);
         assert.equal(out, "function yaml");

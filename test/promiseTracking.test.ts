@@ -33,7 +33,7 @@ function withEnv(name: string, value: string | undefined, run: () => void): void
     }
 }
 
-describe("the SDK's promise tracking while a program runs (offline/promiseTracking.ts)", () => {
+describe("the SDK's promise tracking while a program runs (offline/promiseTracking.js)", () => {
     const sdkDebuggablePromise = debuggable.debuggablePromise;
     let tracking: { restore(): void } | undefined;
     beforeEach(() => {
