@@ -3,9 +3,10 @@
 // compile, yet it would load the TypeScript compiler, about a third of the pack's start. Here
 // `ts-node` and `typescript` are stand-ins: register() does nothing, and typescript gives only its
 // version, which run-policy-pack reads to choose module options. The SDK's closure-serialization
-// modules load on first use (deferredSdkModules.js), and its promises carry no captured stacks
-// (promiseTracking.js). Nothing else is changed.
+// modules load on first use (deferredSdkModules.js), its promises carry no captured stacks
+// (promiseTracking.js), and V8 waits longer before optimizing (tierUp.js). Nothing else is changed.
 "use strict";
+require("./tierUp").waitLongerBeforeOptimizing();
 require("./deferredSdkModules");
 const Module = require("module");
 

@@ -10,6 +10,7 @@
 // reaches 480 MB before its first full collection; with it about 360 MB, for a few percent more CPU.
 // (V8 reads this flag at every collection, so setting it before anything is loaded is enough.)
 require("v8").setFlagsFromString("--heap-growing-percent=30");
+require("../offline/tierUp").waitLongerBeforeOptimizing();
 require("../offline/deferredSdkModules");
 const crypto = require("crypto");
 const fs = require("fs");
