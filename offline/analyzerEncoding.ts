@@ -9,6 +9,7 @@
 // Analyze request was sent as: an `AnalyzerResource` starts with the same six fields as an
 // `AnalyzeRequest` (type, properties, urn, name, options, provider).
 import type * as protobuf from "google-protobuf";
+import { varintSize, writeVarint } from "../policies/varint";
 import type { AnalyzedResource } from "./analyzer";
 import { OUTPUT_VALUE_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN } from "./wire";
 
@@ -265,15 +266,6 @@ function writeValue(out: ProtoOutput, value: unknown, plan: StructPlan): void {
 /** Field numbers here are below 16: a field's tag is one byte. */
 const WIRE = { varint: 0, fixed64: 1, lengthDelimited: 2 } as const;
 
-function varintSize(n: number): number {
-    let size = 1;
-    while (n >= 0x80) {
-        n = Math.floor(n / 0x80);
-        size++;
-    }
-    return size;
-}
-
 /** A string field's size: tag, length, UTF-8 bytes. */
 function stringFieldSize(s: string): number {
     const bytes = Buffer.byteLength(s, "utf8");
@@ -326,11 +318,7 @@ class ProtoOutput {
     }
 
     private varint(n: number): void {
-        while (n >= 0x80) {
-            this.buffer[this.at++] = (n & 0x7f) | 0x80;
-            n = Math.floor(n / 0x80);
-        }
-        this.buffer[this.at++] = n;
+        this.at = writeVarint(this.buffer, this.at, n);
     }
 }
 

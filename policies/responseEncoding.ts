@@ -7,7 +7,8 @@
 // library.
 //
 // Loaded by the pack's entry point. If the library's shape ever changes, nothing is patched.
-import * as path from "path";
+import { requireOfPolicy } from "./protocolModules";
+import { varintSize, writeVarint } from "./varint";
 
 interface NotApplicable {
     getPolicyName(): string;
@@ -27,7 +28,9 @@ const POLICY_NAME_TAG = (1 << 3) | 2;
 const REASON_TAG = (2 << 3) | 2;
 
 export function writeResponsesDirectly(): void {
-    const prototype = analyzerProtoOfPolicy().AnalyzeResponse?.prototype;
+    // The generated classes of the @pulumi/pulumi that @pulumi/policy answers with.
+    const prototype = requireOfPolicy<{ AnalyzeResponse?: { prototype?: { serializeBinary?: Serialize } } }>("@pulumi/pulumi/proto/analyzer_pb.js")
+        .AnalyzeResponse?.prototype;
     const original = prototype?.serializeBinary;
     if (!prototype || typeof original !== "function" || original.writesDirectly) return;
     const entries = new Map<string, { reason: string; entry: Uint8Array | null }>();
@@ -87,33 +90,7 @@ function encodeEntry(policyName: string, reason: string): Uint8Array | null {
     return bytes;
 }
 
-function varintSize(n: number): number {
-    let size = 1;
-    while (n >= 0x80) {
-        n = Math.floor(n / 0x80);
-        size++;
-    }
-    return size;
-}
-
-/** Writes `n` as a varint at `at`; returns the position after it. */
-function writeVarint(bytes: Uint8Array, at: number, n: number): number {
-    while (n >= 0x80) {
-        bytes[at++] = (n % 0x80) | 0x80;
-        n = Math.floor(n / 0x80);
-    }
-    bytes[at++] = n;
-    return at;
-}
-
 function isAscii(text: string): boolean {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
     return true;
-}
-
-function analyzerProtoOfPolicy(): { AnalyzeResponse?: { prototype?: { serializeBinary?: Serialize } } } {
-    // The generated classes of the @pulumi/pulumi that @pulumi/policy answers with.
-    const paths = [path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [path.dirname(require.resolve("@pulumi/policy"))] }))];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(require.resolve("@pulumi/pulumi/proto/analyzer_pb.js", { paths }));
 }

@@ -8,7 +8,7 @@
 // re-serializing it) decodes it the library's way first, into the message itself.
 //
 // Loaded by the pack's entry point. If the library's shape ever changes, nothing is patched.
-import * as path from "path";
+import { requireOfPolicy } from "./protocolModules";
 import { standInPrototype } from "./structStandIn";
 
 /** The Struct message class of the google-protobuf that @pulumi/policy's protocol code uses. */
@@ -57,11 +57,8 @@ export function decodeStructsLazily(): void {
 
 function protobufOfPolicy(): { Struct: StructClass; BinaryReader: new (bytes: Uint8Array) => Reader; messagePrototype: { toArray: unknown } } {
     // The copy @pulumi/policy's @pulumi/pulumi resolves, which decodes the analyzer's requests.
-    const paths = [path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [path.dirname(require.resolve("@pulumi/policy"))] }))];
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const jspb = require(require.resolve("google-protobuf", { paths }));
-    const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb.js", { paths }));
-    /* eslint-enable @typescript-eslint/no-require-imports */
+    const jspb = requireOfPolicy("google-protobuf");
+    const { Struct } = requireOfPolicy("google-protobuf/google/protobuf/struct_pb.js");
     return { Struct, BinaryReader: jspb.BinaryReader, messagePrototype: jspb.Message.prototype };
 }
 

@@ -6,24 +6,15 @@ import * as path from "path";
 import { AnalyzedResource, LogMessage, PolicyPackProcess } from "../offline/analyzer";
 import { EngineLog, EngineService } from "../offline/engineService";
 import { configurePack } from "../offline/policyCheck";
+import { analyzedResource } from "../offline/stackExport";
 import { ROOT } from "./harness";
 
 const LOGGING_PACK = path.join(ROOT, "test", "fixtures", "logging-pack");
 const LOG_WAIT_MS = 10_000;
 
 function resource(name: string): AnalyzedResource {
-    return {
-        urn: `urn:pulumi:test::release-platform::kubernetes:core/v1:ConfigMap::${name}`,
-        type: "kubernetes:core/v1:ConfigMap",
-        name,
-        properties: { data: { key: "value" } },
-        dependencies: [],
-        propertyDependencies: {},
-        protect: false,
-        ignoreChanges: [],
-        additionalSecretOutputs: [],
-        aliases: [],
-    };
+    const urn = `urn:pulumi:test::release-platform::kubernetes:core/v1:ConfigMap::${name}`;
+    return analyzedResource({ urn, type: "kubernetes:core/v1:ConfigMap" }, { data: { key: "value" } }, undefined);
 }
 
 /** The policies' logs (the pack's runtime also logs at debug), once `count` have come (bounded): a log call goes out on its own, not with the answer. */

@@ -49,19 +49,19 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
 export async function audit(opts: AuditOptions): Promise<CommandResult> {
     // The export is read while the pack starts.
     const {
-        prepared: { data, input },
+        prepared: { data, input, identity },
         check: packCheck,
     } = await checkWith(
         opts.packDir,
         opts.policyConfigFile,
         async () => {
             const data = readStackExport(opts.exportFile);
-            return { data, input: analysisForExport(data) };
+            return { data, input: analysisForExport(data), identity: stackIdentity(data.deployment.resources) };
         },
-        ({ data, input }) => ({ ...stackIdentity(data.deployment.resources), dryRun: false, input }),
+        ({ input, identity }) => ({ ...identity, dryRun: false, input }),
     );
     const resources = data.deployment.resources;
-    const { stack } = stackIdentity(resources);
+    const { stack } = identity;
     // What the export carries and the analyzer protocol doesn't (retainOnDelete), checked here.
     const allLevel = readPolicyConfigFile(opts.policyConfigFile).all?.enforcementLevel;
     const check = { ...packCheck, violations: [...packCheck.violations, ...exportViolations(data, packCheck.pack, allLevel)] };
